@@ -1,0 +1,315 @@
+import DequeModule
+import Foundation
+
+/// A pool of OS threads for blocking and CPU-heavy work that must stay off Swift's cooperative
+/// thread pool: the Swift counterpart of Python's `concurrent.futures.ThreadPoolExecutor`.
+///
+/// Threads start as work arrives, up to ``maxWorkers``. Unlike Python's, the work queue can be
+/// bounded (``queueCapacity``): a full queue makes ``submit(_:)`` wait, ``trySubmit(_:)`` throw,
+/// and ``run(_:)`` suspend, so memory stays bounded under overload.
+///
+/// Always shut a pool down (or use ``withThreadPool(maxWorkers:threadNamePrefix:queueCapacity:initializer:_:)-swift.func``):
+/// its threads keep it alive until then.
+public final class ThreadPoolExecutor: @unchecked Sendable {
+    /// The default number of threads, as CPython 3.13 chooses it: min(32, cores + 4).
+    public static var defaultMaxWorkers: Int {
+        min(32, ProcessInfo.processInfo.activeProcessorCount + 4)
+    }
+
+    /// The most threads this pool runs at once.
+    public let maxWorkers: Int
+    /// The most work items waiting to start, or nil for no bound.
+    public let queueCapacity: Int?
+    /// Threads are named `<prefix>-<n>` (Linux shows the first 15 bytes).
+    public let threadNamePrefix: String
+
+    private struct WorkItem {
+        var run: () -> Void
+        /// Ends the work without running it: cancelled (nil) or failed with the error.
+        var abandon: ((any Error)?) -> Void
+    }
+
+    private enum State {
+        case running
+        case shutDown
+        case broken(any Error)
+    }
+
+    private let initializer: (@Sendable () throws -> Void)?
+    private let lock = ConditionLock()
+    private let workAvailable = Condition()
+    private let spaceAvailable = Condition()
+    private let threadsExited = Condition()
+    // Protected by `lock`:
+    private var queue = Deque<WorkItem>()
+    private var state = State.running
+    private var threadCount = 0
+    private var idleThreads = 0
+    private var blockedSubmitters = 0
+    private var asyncSubmitters = Deque<(id: Int, continuation: CheckedContinuation<Void, any Error>)>()
+    private var nextSubmitterID = 0
+    private var threadIDs = Set<pthread_t>()
+
+    /// Creates a pool; threads start as work is submitted.
+    ///
+    /// - Parameters:
+    ///   - maxWorkers: the most threads at once (at least 1); default ``defaultMaxWorkers``.
+    ///   - threadNamePrefix: names the threads, for debuggers and `top -H`.
+    ///   - queueCapacity: the most work items waiting to start; nil for no bound.
+    ///   - initializer: runs at the start of every thread. If it throws, the pool is broken:
+    ///     every pending and later submission fails with ``SpindleError/Code/brokenPool``.
+    public init(
+        maxWorkers: Int? = nil,
+        threadNamePrefix: String = "spindle-pool",
+        queueCapacity: Int? = nil,
+        initializer: (@Sendable () throws -> Void)? = nil
+    ) {
+        let workers = maxWorkers ?? Self.defaultMaxWorkers
+        precondition(workers >= 1, "ThreadPoolExecutor needs maxWorkers >= 1, got \(workers)")
+        precondition((queueCapacity ?? 1) >= 1, "ThreadPoolExecutor needs queueCapacity >= 1 or nil, got \(queueCapacity!)")
+        self.maxWorkers = workers
+        self.queueCapacity = queueCapacity
+        self.threadNamePrefix = threadNamePrefix
+        self.initializer = initializer
+    }
+
+    /// Work items waiting to start.
+    public var pendingCount: Int { lock.withLock { queue.count } }
+
+    /// Threads started and not yet exited.
+    public var threadCountNow: Int { lock.withLock { threadCount } }
+
+    /// Submits `work` and returns its future. Waits while the queue is full.
+    ///
+    /// - Throws: ``SpindleError/Code/shutDown`` after ``shutdown(wait:cancelPending:)``;
+    ///   ``SpindleError/Code/brokenPool`` if the initializer failed. The work's own errors are
+    ///   not thrown here: they fail the future.
+    @available(*, noasync, message: "may block a thread while the queue is full: use `try await pool.run { }`")
+    public func submit<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> Future<T> {
+        try enqueue(work, waitForSpace: true)
+    }
+
+    /// Submits `work` without waiting: throws ``SpindleError/Code/queueFull`` when the bounded
+    /// queue is full (and the errors of ``submit(_:)``).
+    public func trySubmit<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> Future<T> {
+        try enqueue(work, waitForSpace: false)
+    }
+
+    /// Runs `work` on the pool and returns its result, suspending (not blocking) while the queue
+    /// is full and while the work runs. Cancelling the task before the work starts cancels it.
+    public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        var submitted: Future<T>?
+        while submitted == nil {
+            try await waitForSpace()
+            do {
+                submitted = try enqueue(work, waitForSpace: false)
+            } catch let error as SpindleError where error.code == .queueFull {
+                continue  // another submitter took the free slot first
+            }
+        }
+        let future = submitted!
+        return try await withTaskCancellationHandler {
+            try await future.value
+        } onCancel: {
+            future.cancel()
+        }
+    }
+
+    /// Stops accepting work and lets the threads exit once the queue is drained.
+    ///
+    /// - Parameters:
+    ///   - wait: block until every thread has exited (not when called from one of the pool's
+    ///     own threads, which would wait for itself).
+    ///   - cancelPending: cancel work that has not started; its futures end cancelled.
+    @available(*, noasync, message: "may block: use `await pool.shutdownGracefully()` in async code")
+    public func shutdown(wait: Bool = true, cancelPending: Bool = false) {
+        lock.lock()
+        let abandoned = beginShutdownLocked(cancelPending: cancelPending)
+        if wait && !threadIDs.contains(pthread_self()) {
+            while threadCount > 0 { threadsExited.wait(lock) }
+        }
+        lock.unlock()
+        for item in abandoned { item.abandon(nil) }
+    }
+
+    /// Shuts down and waits for the threads without blocking the calling task's thread.
+    public func shutdownGracefully(cancelPending: Bool = false) async {
+        let abandoned = lock.withLock { beginShutdownLocked(cancelPending: cancelPending) }
+        for item in abandoned { item.abandon(nil) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread { [self] in
+                lock.withLock { while threadCount > 0 { threadsExited.wait(lock) } }
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    private func enqueue<T: Sendable>(
+        _ work: @escaping @Sendable () throws -> T,
+        waitForSpace: Bool
+    ) throws -> Future<T> {
+        let future = Future<T>(label: "\(threadNamePrefix) task")
+        let item = WorkItem(
+            run: { future.run(work) },
+            abandon: { error in
+                if let error { future.complete(.failure(error)) } else { future.cancel() }
+            }
+        )
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            try checkAcceptingLocked()
+            guard let capacity = queueCapacity, queue.count >= capacity else { break }
+            guard waitForSpace else {
+                throw SpindleError(.queueFull, "the thread pool's queue is full (\(capacity) tasks waiting)")
+            }
+            blockedSubmitters += 1
+            spaceAvailable.wait(lock)
+            blockedSubmitters -= 1
+        }
+        queue.append(item)
+        if idleThreads > 0 {
+            workAvailable.signal()
+        }
+        if queue.count > idleThreads && threadCount < maxWorkers {
+            startThreadLocked()
+        }
+        return future
+    }
+
+    /// Suspends until the bounded queue has room (at once when unbounded or not full).
+    private func waitForSpace() async throws {
+        guard let capacity = queueCapacity else { return }
+        let id: Int? = try lock.withLock {
+            try checkAcceptingLocked()
+            guard queue.count >= capacity else { return nil }
+            nextSubmitterID += 1
+            return nextSubmitterID
+        }
+        guard let id else { return }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                lock.lock()
+                defer { lock.unlock() }
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else if queue.count < capacity {
+                    continuation.resume()
+                } else if case .running = state {
+                    asyncSubmitters.append((id, continuation))
+                } else {
+                    continuation.resume(throwing: acceptanceErrorLocked())
+                }
+            }
+        } onCancel: {
+            let waiter: CheckedContinuation<Void, any Error>? = lock.withLock {
+                guard let index = asyncSubmitters.firstIndex(where: { $0.id == id }) else { return nil }
+                return asyncSubmitters.remove(at: index).continuation
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    private func checkAcceptingLocked() throws {
+        if case .running = state { return }
+        throw acceptanceErrorLocked()
+    }
+
+    private func acceptanceErrorLocked() -> SpindleError {
+        switch state {
+        case .running, .shutDown:
+            return SpindleError(.shutDown, "cannot submit to the thread pool '\(threadNamePrefix)': it was shut down")
+        case .broken(let error):
+            return SpindleError(.brokenPool, "the thread pool '\(threadNamePrefix)' is broken: its initializer threw: \(error)")
+        }
+    }
+
+    /// Marks the pool shut down, wakes every waiter; returns the items to abandon (outside the lock).
+    private func beginShutdownLocked(cancelPending: Bool) -> [WorkItem] {
+        if case .running = state { state = .shutDown }
+        var abandoned: [WorkItem] = []
+        if cancelPending {
+            abandoned = Array(queue)
+            queue.removeAll()
+        }
+        wakeEveryoneLocked()
+        return abandoned
+    }
+
+    private func wakeEveryoneLocked() {
+        workAvailable.broadcast()
+        spaceAvailable.broadcast()
+        let error = acceptanceErrorLocked()
+        while let submitter = asyncSubmitters.popFirst() {
+            submitter.continuation.resume(throwing: error)
+        }
+    }
+
+    private func startThreadLocked() {
+        threadCount += 1
+        let name = "\(threadNamePrefix)-\(threadCount)"
+        let thread = Thread { [self] in
+            workerMain(name: name)
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private func workerMain(name: String) {
+        setThreadName(name)
+        lock.withLock { _ = threadIDs.insert(pthread_self()) }
+        if let initializer {
+            do {
+                try initializer()
+            } catch {
+                breakPool(error)
+                return
+            }
+        }
+        lock.lock()
+        while true {
+            if let item = queue.popFirst() {
+                if blockedSubmitters > 0 { spaceAvailable.signal() }
+                if let submitter = asyncSubmitters.popFirst() { submitter.continuation.resume() }
+                lock.unlock()
+                item.run()
+                lock.lock()
+                continue
+            }
+            if case .running = state {
+                idleThreads += 1
+                workAvailable.wait(lock)
+                idleThreads -= 1
+                continue
+            }
+            break
+        }
+        exitThreadLocked()
+        lock.unlock()
+    }
+
+    private func breakPool(_ error: any Error) {
+        lock.lock()
+        state = .broken(error)
+        let pending = Array(queue)
+        queue.removeAll()
+        wakeEveryoneLocked()
+        let failure = acceptanceErrorLocked()
+        exitThreadLocked()
+        lock.unlock()
+        for item in pending { item.abandon(failure) }
+    }
+
+    private func exitThreadLocked() {
+        threadIDs.remove(pthread_self())
+        threadCount -= 1
+        if threadCount == 0 { threadsExited.broadcast() }
+    }
+}
+
+/// Names the current thread (Linux keeps the first 15 bytes).
+func setThreadName(_ name: String) {
+    Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
+}

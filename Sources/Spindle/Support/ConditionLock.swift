@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A pthread mutex with condition variables on the monotonic clock: the blocking half of
+/// Spindle's primitives (`Future.result`, `BlockingQueue`, the thread pool's workers).
+///
+/// pthread-backed on purpose: Thread Sanitizer understands pthread mutexes and condition
+/// variables, not futex-based locks.
+final class ConditionLock: @unchecked Sendable {
+    let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    @inline(__always)
+    func lock() { pthread_mutex_lock(mutex) }
+
+    @inline(__always)
+    func unlock() { pthread_mutex_unlock(mutex) }
+
+    @inline(__always)
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}
+
+/// A condition variable used with one `ConditionLock`.
+final class Condition: @unchecked Sendable {
+    private let cond: UnsafeMutablePointer<pthread_cond_t>
+
+    init() {
+        cond = .allocate(capacity: 1)
+        cond.initialize(to: pthread_cond_t())
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        #if !canImport(Darwin)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        #endif
+        precondition(pthread_cond_init(cond, &attributes) == 0, "pthread_cond_init failed")
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        cond.deallocate()
+    }
+
+    /// Waits for a signal; `lock` must be held.
+    @inline(__always)
+    func wait(_ lock: ConditionLock) {
+        pthread_cond_wait(cond, lock.mutex)
+    }
+
+    /// Waits for a signal or the deadline; `lock` must be held. Returns false once the deadline passed.
+    func wait(_ lock: ConditionLock, until deadline: Deadline?) -> Bool {
+        guard let deadline else {
+            wait(lock)
+            return true
+        }
+        if deadline.hasPassed { return false }
+        var time = deadline.asTimespec
+        let rc = pthread_cond_timedwait(cond, lock.mutex, &time)
+        return rc != ETIMEDOUT || !deadline.hasPassed
+    }
+
+    @inline(__always)
+    func signal() { pthread_cond_signal(cond) }
+
+    @inline(__always)
+    func broadcast() { pthread_cond_broadcast(cond) }
+}
+
+/// A point in time on the monotonic clock, for timed waits.
+struct Deadline: Sendable, Comparable {
+    /// Nanoseconds on CLOCK_MONOTONIC.
+    let nanoseconds: Int64
+
+    static func now() -> Deadline {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Deadline(nanoseconds: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
+    }
+
+    /// The deadline `timeout` from now, or nil (wait forever) for a nil timeout.
+    static func after(_ timeout: Duration?) -> Deadline? {
+        guard let timeout else { return nil }
+        let (seconds, attoseconds) = timeout.components
+        let ns = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let total = ns.overflow ? Int64.max / 2 : ns.partialValue + attoseconds / 1_000_000_000
+        let (sum, overflow) = now().nanoseconds.addingReportingOverflow(max(0, total))
+        return Deadline(nanoseconds: overflow ? Int64.max / 2 : sum)
+    }
+
+    var hasPassed: Bool { Deadline.now() >= self }
+
+    /// Time left, never negative.
+    var remaining: Duration {
+        .nanoseconds(max(0, nanoseconds - Deadline.now().nanoseconds))
+    }
+
+    var asTimespec: timespec {
+        timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+    }
+
+    static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+}
