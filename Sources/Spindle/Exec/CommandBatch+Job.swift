@@ -1,0 +1,174 @@
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+extension CommandBatch {
+    /// Runs one command to its end and reports what it did. Never throws: a command that cannot
+    /// start is a result with ``JobTermination/failedToStart(_:)``.
+    static func runJob(index: Int, item: String, arguments: [String], options: Options) async -> CommandJobResult {
+        let start = ContinuousClock.now
+        let signaller = ProcessGroupSignaller()
+        var result = CommandJobResult(
+            index: index, item: item, arguments: arguments, termination: .failedToStart(""),
+            standardOutput: CapturedOutput(limit: options.outputLimit),
+            standardError: CapturedOutput(limit: options.outputLimit),
+            duration: .zero, timedOut: false, processID: nil
+        )
+
+        let (ended, timedOut) = await withTaskCancellationHandler {
+            await runWithWatchdog(arguments: arguments, options: options, signaller: signaller)
+        } onCancel: {
+            // SIGTERM to the group now; swift-subprocess's teardown sends SIGKILL to the leader
+            // after the grace period, and `finish()` below to what is left of the group.
+            signaller.terminate()
+        }
+        // After the reap: kills leftovers of a terminated group, then no more signals.
+        signaller.finish()
+
+        result.timedOut = timedOut
+        result.duration = ContinuousClock.now - start
+        switch ended {
+        case .success(let run):
+            result.processID = run.processID
+            result.standardOutput = run.streams.standardOutput
+            result.standardError = run.streams.standardError
+            switch run.status {
+            case .exited(let code): result.termination = .exited(code)
+            case .signaled(let signal): result.termination = .signaled(signal)
+            }
+        case .failure(let error):
+            result.termination = .failedToStart(Self.describeStartFailure(error, command: arguments[0]))
+        }
+        return result
+    }
+
+    /// What a finished process left behind.
+    private struct FinishedRun: Sendable {
+        var status: TerminationStatus
+        var processID: Int32
+        var streams: CapturedStreams
+    }
+
+    private struct CapturedStreams: Sendable {
+        var standardOutput: CapturedOutput
+        var standardError: CapturedOutput
+    }
+
+    private enum JobEvent: Sendable {
+        case ended(Result<FinishedRun, any Error>)
+        case watchdog(fired: Bool)
+    }
+
+    /// Runs the process beside a watchdog that terminates its group at the timeout. The watchdog
+    /// is stopped only once `Subprocess.run` has returned, that is once the process has exited,
+    /// so a job that closes its output early and keeps running is still timed.
+    private static func runWithWatchdog(
+        arguments: [String], options: Options, signaller: ProcessGroupSignaller
+    ) async -> (Result<FinishedRun, any Error>, timedOut: Bool) {
+        await withTaskGroup(of: JobEvent.self) { group in
+            group.addTask {
+                do {
+                    return .ended(.success(try await spawn(arguments: arguments, options: options, signaller: signaller)))
+                } catch {
+                    return .ended(.failure(error))
+                }
+            }
+            if let timeout = options.timeout {
+                let grace = options.terminationGracePeriod
+                group.addTask {
+                    do { try await Task.sleep(for: timeout) } catch { return .watchdog(fired: false) }
+                    signaller.terminate()
+                    do {
+                        try await Task.sleep(for: grace)
+                        signaller.kill()
+                    } catch {
+                        // The process exited within the grace period.
+                    }
+                    return .watchdog(fired: true)
+                }
+            }
+            var ended: Result<FinishedRun, any Error>?
+            var timedOut = false
+            for await event in group {
+                switch event {
+                case .ended(let result):
+                    ended = result
+                    group.cancelAll()
+                case .watchdog(let fired):
+                    timedOut = fired
+                }
+            }
+            return (ended!, timedOut)
+        }
+    }
+
+    private static func spawn(
+        arguments: [String], options: Options, signaller: ProcessGroupSignaller
+    ) async throws -> FinishedRun {
+        let command = arguments[0]
+        let executable: Executable = command.contains("/") ? .path(FilePath(command)) : .name(command)
+        var platformOptions = PlatformOptions()
+        // Group ID 0: the child leads a new group whose ID is its PID, so a signal to the group
+        // reaches its children too, and the terminal's Ctrl-C reaches only `spindle`.
+        platformOptions.processGroupID = 0
+        platformOptions.teardownSequence = [
+            .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: options.terminationGracePeriod)
+        ]
+        let limit = options.outputLimit
+        let input = options.standardInput
+        let outcome = try await Subprocess.run(
+            executable,
+            arguments: Arguments(Array(arguments.dropFirst())),
+            platformOptions: platformOptions,
+            input: .inputWriter,
+            output: .sequence,
+            error: .sequence
+        ) { execution in
+            signaller.attach(groupID: execution.processIdentifier.value)
+            // Both pipes are drained at once (a child blocked on a full stderr pipe would never
+            // finish its stdout), while the input is written beside them.
+            async let standardOutput = capture(execution.standardOutput, limit: limit)
+            async let standardError = capture(execution.standardError, limit: limit)
+            let writer = execution.standardInputWriter
+            if let input, !input.isEmpty {
+                // A child that exits without reading its input makes this fail (EPIPE): the
+                // job's exit status tells what happened, not this write.
+                _ = try? await writer.write(input)
+            }
+            try? await writer.finish()
+            return CapturedStreams(standardOutput: await standardOutput, standardError: await standardError)
+        }
+        return FinishedRun(
+            status: outcome.terminationStatus,
+            processID: outcome.processIdentifier.value,
+            streams: outcome.closureResult
+        )
+    }
+
+    /// Reads a stream to its end, keeping at most `limit` bytes.
+    private static func capture(_ stream: SubprocessOutputSequence, limit: Int) async -> CapturedOutput {
+        var captured = CapturedOutput(limit: limit)
+        do {
+            for try await buffer in stream {
+                buffer.withUnsafeBytes { captured.append(contentsOf: $0) }
+            }
+        } catch {
+            // A read error ends the capture; the exit status still says how the job ended.
+        }
+        return captured
+    }
+
+    private static func describeStartFailure(_ error: any Error, command: String) -> String {
+        guard let error = error as? SubprocessError else { return "\(error)" }
+        switch error.code {
+        case .executableNotFound:
+            return "command not found or not executable: \(command)"
+        default:
+            return "\(command): \(error)"
+        }
+    }
+}
