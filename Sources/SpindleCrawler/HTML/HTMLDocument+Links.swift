@@ -1,0 +1,98 @@
+import Foundation
+
+extension HTMLDocument {
+    /// Resolves a link found in the page against ``baseURL``.
+    ///
+    /// Surrounding whitespace and embedded tabs and newlines are removed first, as browsers do.
+    /// Characters that `URL` rejects, such as spaces or non-ASCII letters, are percent-encoded
+    /// as UTF-8. An empty `href` refers to the base URL without its fragment.
+    ///
+    /// - Returns: An absolute URL with a scheme, or `nil` for `javascript:` links, for relative
+    ///   links when the document has no base URL, and for text that is not a URL even once
+    ///   encoded. `mailto:`, `tel:` and other schemes are returned as they are: check
+    ///   ``resolveHTTP(_:)`` or the scheme when only web pages are wanted.
+    public func resolve(_ href: String) -> URL? {
+        LinkResolution.resolve(href, against: baseURL)
+    }
+
+    /// Resolves a link like ``resolve(_:)`` and keeps it only when its scheme is `http` or `https`.
+    public func resolveHTTP(_ href: String) -> URL? {
+        guard let url = resolve(href), LinkResolution.isHTTP(url) else { return nil }
+        return url
+    }
+}
+
+enum LinkResolution {
+    static func resolve(_ href: String, against base: URL?) -> URL? {
+        var cleaned = href.trimmingCharacters(in: .whitespacesAndNewlines)
+        cleaned.removeAll { $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        if cleaned.isEmpty {
+            return base.map(removingFragment)
+        }
+        if cleaned.prefix(11).lowercased() == "javascript:" {
+            return nil
+        }
+        if let url = absolute(cleaned, base) {
+            return url
+        }
+        return absolute(percentEncodingInvalidCharacters(cleaned), base)
+    }
+
+    static func isHTTP(_ url: URL) -> Bool {
+        guard let scheme = url.scheme?.lowercased() else { return false }
+        return scheme == "http" || scheme == "https"
+    }
+
+    private static func absolute(_ text: String, _ base: URL?) -> URL? {
+        guard let url = URL(string: text, relativeTo: base)?.absoluteURL, url.scheme != nil else { return nil }
+        return url
+    }
+
+    private static func removingFragment(_ url: URL) -> URL {
+        guard url.fragment != nil, var components = URLComponents(url: url, resolvingAgainstBaseURL: true) else {
+            return url
+        }
+        components.fragment = nil
+        return components.url ?? url
+    }
+
+    /// Percent-encodes, as UTF-8, every character that may not appear in a URL reference, keeping
+    /// existing `%XX` escapes and the first `#` (later ones cannot be delimiters).
+    static func percentEncodingInvalidCharacters(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        var result = ""
+        var seenFragment = false
+        for (index, scalar) in scalars.enumerated() {
+            if scalar == "%" {
+                let isEscape = index + 2 < scalars.count && isHexDigit(scalars[index + 1]) && isHexDigit(scalars[index + 2])
+                result += isEscape ? "%" : "%25"
+            } else if scalar == "#" && !seenFragment {
+                seenFragment = true
+                result.unicodeScalars.append(scalar)
+            } else if scalar.isASCII, allowed.contains(UInt8(scalar.value)) {
+                result.unicodeScalars.append(scalar)
+            } else {
+                for byte in String(scalar).utf8 {
+                    result += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                }
+            }
+        }
+        return result
+    }
+
+    private static func isHexDigit(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isASCIIHexDigit
+    }
+
+    /// RFC 3986 unreserved and reserved characters, except the delimiters `#` (handled
+    /// separately) and `[`/`]` (legal only around an IPv6 host).
+    private static let allowed: Set<UInt8> = Set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?@!$&'()*+,;=".utf8
+    )
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}
