@@ -1,0 +1,215 @@
+import Foundation
+import Hummingbird
+import Logging
+import Spindle
+
+/// What the web service's handlers share: the configuration, the pools and the metrics, and
+/// the work behind each route.
+final class ServiceState: Sendable {
+    let configuration: ServiceConfiguration
+    let pools: ServicePools
+    let metrics: ServiceMetrics
+
+    init(configuration: ServiceConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        pools = try ServicePools(configuration: configuration, logger: logger)
+        metrics = ServiceMetrics(pools: pools)
+    }
+
+    // MARK: - GET /: the course's three reads
+
+    /// How `GET /` runs its three reads.
+    enum ReadDesign: String {
+        /// Three child tasks that sleep without holding a thread (the default).
+        case async
+        /// The course's literal design: three blocking sleeps on a thread pool.
+        case threads
+    }
+
+    /// The three reads at once, without holding a thread: about as long as the longest.
+    func readConcurrently() async throws -> Response {
+        async let file = read("file result", after: configuration.fileWait)
+        async let db = read("db result", after: configuration.dbWait)
+        async let api = read("api result", after: configuration.apiWait)
+        return Self.readsResponse(file: try await file, db: try await db, api: try await api)
+    }
+
+    /// The three reads one after another: the course's "before", as long as all three together.
+    func readSequentially() async throws -> Response {
+        let file = try await read("file result", after: configuration.fileWait)
+        let db = try await read("db result", after: configuration.dbWait)
+        let api = try await read("api result", after: configuration.apiWait)
+        return Self.readsResponse(file: file, db: db, api: api)
+    }
+
+    /// The course's Flask design: each read blocks a thread of a `ThreadPoolExecutor` while it
+    /// sleeps, so the pool's size caps how many reads can wait at once.
+    func readOnThreadPool() async throws -> Response {
+        var futures: [Future<String>] = []
+        do {
+            for (result, wait) in [("file result", configuration.fileWait), ("db result", configuration.dbWait), ("api result", configuration.apiWait)] {
+                futures.append(try pools.io.trySubmit { Self.blockingRead(result, after: wait) })
+            }
+        } catch {
+            pools.cancel(futures)
+            throw ServiceRequestError.poolFailure(error, doing: "reading on the thread pool")
+        }
+        let values = try await awaitPoolWork(futures, doing: "reading on the thread pool")
+        return Self.readsResponse(file: values[0], db: values[1], api: values[2])
+    }
+
+    private func read(_ result: String, after wait: Duration) async throws -> String {
+        try await Task.sleep(for: wait)
+        return result
+    }
+
+    private static func blockingRead(_ result: String, after wait: Duration) -> String {
+        let (seconds, attoseconds) = wait.components
+        Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+        return result
+    }
+
+    /// `{"result_file":"file result","result_db":"db result","result_api":"api result"}`.
+    private static func readsResponse(file: String, db: String, api: String) -> Response {
+        .json("{\"result_file\":\(jsonQuoted(file)),\"result_db\":\(jsonQuoted(db)),\"result_api\":\(jsonQuoted(api))}")
+    }
+
+    // MARK: - GET /is_prime/{numbers}
+
+    /// Answers whether each number is prime, as the course's Flask route does.
+    ///
+    /// - Parameters:
+    ///   - text: the comma-separated numbers, percent-decoded.
+    ///   - method: nil or `trial-division` (on the CPU pool), or `miller-rabin` (inline).
+    func isPrime(_ text: Substring, method: String?) async throws -> Response {
+        let list = try NumberList(parsing: text, maxNumbers: configuration.maxNumbers)
+        let results: [Bool]
+        switch method.map(PrimalityMethod.init(rawValue:)) {
+        case nil, .trialDivision?:
+            results = try await checkOnPool(list.numbers)
+        case .millerRabin?:
+            results = await checkInline(list.numbers)
+        case .some(nil):
+            throw ServiceRequestError.badRequest(
+                "unknown method: use \(PrimalityMethod.allCases.map(\.rawValue).joined(separator: " or "))",
+                item: method)
+        }
+        return .json(NumberList.pythonJSON(list.numbers, results))
+    }
+
+    /// Trial division on the CPU pool: one task for cheap lists, else one per worker with the
+    /// numbers spread so each gets about the same number of divisions.
+    private func checkOnPool(_ numbers: [UInt64]) async throws -> [Bool] {
+        let chunks = Self.chunks(of: numbers, workers: configuration.cpuWorkers)
+        var futures: [Future<[Bool]>] = []
+        do {
+            for chunk in chunks {
+                futures.append(try pools.submitIsPrime(chunk.map { numbers[$0] }))
+            }
+        } catch {
+            pools.cancel(futures)
+            throw ServiceRequestError.poolFailure(error, doing: "checking the numbers")
+        }
+        let answers = try await awaitPoolWork(futures, doing: "checking the numbers")
+        var results = [Bool](repeating: false, count: numbers.count)
+        for (chunk, answer) in zip(chunks, answers) {
+            for (index, isPrime) in zip(chunk, answer) { results[index] = isPrime }
+        }
+        return results
+    }
+
+    /// Miller–Rabin on this task: microseconds a number; yields now and then so a long list
+    /// does not hold a cooperative thread for long.
+    private func checkInline(_ numbers: [UInt64]) async -> [Bool] {
+        var results: [Bool] = []
+        results.reserveCapacity(numbers.count)
+        for (index, number) in numbers.enumerated() {
+            if index > 0, index % 64 == 0 { await Task.yield() }
+            results.append(isPrimeMillerRabin(number))
+        }
+        return results
+    }
+
+    /// Below this many divisions in all, a list is one task: spreading it would cost more in
+    /// messages than it saves.
+    static let spreadThreshold: UInt64 = 1 << 18
+
+    /// Indices of `numbers` in at most `workers` groups of about equal cost (largest first,
+    /// each to the cheapest group so far), each group in input order.
+    static func chunks(of numbers: [UInt64], workers: Int) -> [[Int]] {
+        let costs = numbers.map(trialDivisionCost)
+        let total = costs.reduce(0, &+)
+        let groups = min(workers, numbers.count)
+        guard groups > 1, total >= spreadThreshold else { return [Array(numbers.indices)] }
+        var chunks = [[Int]](repeating: [], count: groups)
+        var loads = [UInt64](repeating: 0, count: groups)
+        for index in numbers.indices.sorted(by: { costs[$0] > costs[$1] }) {
+            let lightest = loads.indices.min { loads[$0] < loads[$1] }!
+            chunks[lightest].append(index)
+            loads[lightest] &+= costs[index]
+        }
+        return chunks.filter { !$0.isEmpty }.map { $0.sorted() }
+    }
+
+    // MARK: - Debug routes
+
+    /// Holds a CPU worker for `milliseconds`: `{"slept_ms": N}`.
+    func sleepOnPool(milliseconds: Int) async throws -> Response {
+        let future: Future<Int>
+        do {
+            future = try pools.submitSleep(milliseconds: milliseconds)
+        } catch {
+            throw ServiceRequestError.poolFailure(error, doing: "sleeping on the pool")
+        }
+        let slept = try await awaitPoolWork([future], doing: "sleeping on the pool")[0]
+        return .json("{\"slept_ms\": \(slept)}")
+    }
+
+    /// Runs ``CrashJob``: its worker dies and the request is answered 500.
+    func crashWorker() async throws -> Response {
+        let future: Future<Bool>
+        do {
+            guard let submitted = try pools.submitCrash() else {
+                throw ServiceRequestError(status: .notFound, message: "there are no worker processes to crash")
+            }
+            future = submitted
+        } catch {
+            throw ServiceRequestError.poolFailure(error, doing: "running the crash job")
+        }
+        _ = try await awaitPoolWork([future], doing: "running the crash job")
+        return .json("{\"crashed\": false}")
+    }
+
+    // MARK: - Deadline and pool errors
+
+    /// The futures' values; pool failures become the matching error response. Cancelling the
+    /// task (the deadline) cancels the work that has not started.
+    private func awaitPoolWork<T: Sendable>(_ futures: [Future<T>], doing what: String) async throws -> [T] {
+        do {
+            return try await pools.values(of: futures)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            pools.cancel(futures)
+            throw ServiceRequestError.poolFailure(error, doing: what)
+        }
+    }
+
+    /// Runs `body`, answering 504 if it has not finished within the configured deadline; `body`
+    /// is then cancelled (and with it the pool work it has queued).
+    func withinDeadline(_ body: @escaping @Sendable () async throws -> Response) async throws -> Response {
+        let deadline = configuration.deadline
+        return try await withThrowingTaskGroup(of: Response?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            if let response = try await group.next()!  {
+                return response
+            }
+            throw ServiceRequestError.deadlineExceeded(deadline)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+
+/// The service's routes:
+///
+/// - `GET /`: the course's three reads at once (`?pool=threads`: on a thread pool, as the
+///   course wrote it); `GET /sequential`: one after another;
+/// - `GET /is_prime/{numbers}`: the course's prime check on the CPU pool
+///   (`?method=miller-rabin`: inline);
+/// - `GET /health`, `GET /metrics`;
+/// - with ``ServiceConfiguration/enableDebugRoutes``: `GET /debug/sleep/{ms}` and, with worker
+///   processes, `GET /debug/crash`.
+extension ServiceState {
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ServiceMetricsMiddleware(metrics: metrics))
+        router.add(middleware: LogRequestsMiddleware(configuration.requestLogLevel))
+
+        router.get("/") { request, _ in
+            let design = try Self.option(
+                request, "pool", default: ReadDesign.async,
+                choices: [("async", .async), ("threads", .threads)])
+            return try await self.withinDeadline {
+                switch design {
+                case .async: try await self.readConcurrently()
+                case .threads: try await self.readOnThreadPool()
+                }
+            }
+        }
+        router.get("/sequential") { _, _ in
+            try await self.withinDeadline { try await self.readSequentially() }
+        }
+        router.get("/is_prime") { _, _ -> Response in
+            throw ServiceRequestError.badRequest(
+                "no numbers given: list them separated by commas, as in /is_prime/2,3,4", item: "")
+        }
+        router.get("/is_prime/{numbers}") { request, context in
+            let raw = context.parameters.get("numbers") ?? ""
+            guard let numbers = raw.removingPercentEncoding else {
+                throw ServiceRequestError.badRequest("the numbers are not valid percent-encoded text", item: raw)
+            }
+            let method = request.uri.queryParameters.get("method")
+            return try await self.withinDeadline {
+                try await self.isPrime(numbers[...], method: method)
+            }
+        }
+        router.get("/health") { _, _ in
+            Response.json("{\"status\":\"ok\"}")
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: self.metrics.scrape()))
+            )
+        }
+        if configuration.enableDebugRoutes {
+            addDebugRoutes(to: router)
+        }
+        return router
+    }
+
+    private func addDebugRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/debug/sleep/{ms}") { _, context in
+            guard let milliseconds = context.parameters.get("ms", as: Int.self), (0...60_000).contains(milliseconds) else {
+                throw ServiceRequestError.badRequest(
+                    "the sleep must be a whole number of milliseconds in 0...60000",
+                    item: context.parameters.get("ms") ?? "")
+            }
+            return try await self.withinDeadline { try await self.sleepOnPool(milliseconds: milliseconds) }
+        }
+        if pools.usesProcesses {
+            router.get("/debug/crash") { _, _ in
+                try await self.withinDeadline { try await self.crashWorker() }
+            }
+        }
+    }
+
+    /// The value of query option `name` among `choices`; `fallback` when absent; 400 naming
+    /// the value and the choices otherwise.
+    static func option<Value>(
+        _ request: Request, _ name: String, default fallback: Value, choices: [(String, Value)]
+    ) throws -> Value {
+        guard let text = request.uri.queryParameters.get(name) else { return fallback }
+        guard let choice = choices.first(where: { $0.0 == text }) else {
+            throw ServiceRequestError.badRequest(
+                "unknown \(name): use \(choices.map(\.0).joined(separator: " or "))", item: text)
+        }
+        return choice.1
+    }
+}
