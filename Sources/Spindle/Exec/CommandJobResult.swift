@@ -80,6 +80,23 @@ public struct CommandJobResult: Sendable {
     /// The process ID it ran as; `nil` when it could not be started.
     public var processID: Int32?
 
+    /// Creates a result; ``CommandBatch`` makes these, tests and custom reporters may too.
+    public init(
+        index: Int, item: String, arguments: [String], termination: JobTermination,
+        standardOutput: CapturedOutput, standardError: CapturedOutput,
+        duration: Duration, timedOut: Bool, processID: Int32?
+    ) {
+        self.index = index
+        self.item = item
+        self.arguments = arguments
+        self.termination = termination
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+        self.duration = duration
+        self.timedOut = timedOut
+        self.processID = processID
+    }
+
     /// Whether the job exited with status 0 within its time.
     public var succeeded: Bool { termination.isSuccess && !timedOut }
 }

@@ -1,0 +1,228 @@
+import Foundation
+import Spindle
+import Testing
+
+@Suite("CommandBatch")
+struct ExecCommandBatchTests {
+    /// `sh -c ITEM`: each item is a small shell program.
+    private func shellBatch(_ options: CommandBatch.Options = .init()) throws -> CommandBatch {
+        try CommandBatch(template: CommandTemplate(["sh", "-c", "{}"]), options: options)
+    }
+
+    @Test func itemsBecomeArgumentsAndOutputIsCaptured() async throws {
+        let batch = try CommandBatch(template: CommandTemplate(["echo", "item={}"]), options: .init(maxConcurrency: 2))
+        let results = try await batch.run(["a", "b", "c"])
+        #expect(results.map(\.standardOutput.text) == ["item=a\n", "item=b\n", "item=c\n"])
+        #expect(results.map(\.arguments) == [["echo", "item=a"], ["echo", "item=b"], ["echo", "item=c"]])
+        #expect(results.allSatisfy(\.succeeded))
+    }
+
+    @Test func keepOrderReportsInInputOrderEvenWhenTheFirstJobFinishesLast() async throws {
+        let directory = try ExecScratchDirectory()
+        let go = directory.path("go")
+        // Job 0 cannot finish before job 2 has created `go`: a real ordering, not a sleep.
+        let items = [
+            "i=0; while [ ! -e \(go) ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; echo first",
+            "echo second",
+            "echo third; touch \(go)",
+        ]
+        for keepOrder in [false, true] {
+            try? FileManager.default.removeItem(atPath: go)
+            let batch = try shellBatch(.init(maxConcurrency: 3, keepOrder: keepOrder))
+            var reported: [Int] = []
+            let summary = try await batch.run(ExecItems(items)) { reported.append($0.index) }
+            #expect(summary.total == 3 && summary.allSucceeded)
+            if keepOrder {
+                #expect(reported == [0, 1, 2])
+            } else {
+                #expect(reported.last == 0, "job 0 waits for job 2, so it finishes last")
+            }
+        }
+    }
+
+    @Test func eachJobsOutputStaysTogether() async throws {
+        let items = (1...4).map { job in
+            "for line in 1 2 3; do echo job\(job)-line$line; sleep 0.02; done; echo job\(job)-err >&2"
+        }
+        let results = try await shellBatch(.init(maxConcurrency: 4)).run(items)
+        for (job, result) in zip(1..., results) {
+            #expect(result.standardOutput.text == "job\(job)-line1\njob\(job)-line2\njob\(job)-line3\n")
+            #expect(result.standardError.text == "job\(job)-err\n")
+        }
+    }
+
+    @Test func failingJobsAreCountedByExitStatus() async throws {
+        let batch = try shellBatch(.init(maxConcurrency: 2))
+        let summary = try await batch.run(ExecItems(["exit 0", "exit 3", "exit 0", "kill -9 $$"])) { _ in }
+        #expect(!summary.allSucceeded)
+        #expect(summary.description == "4 jobs: 2 succeeded, 2 failed (exit 3: 1, signal 9: 1), 0 timed out")
+    }
+
+    @Test func standardInputReachesEveryJob() async throws {
+        let input = Array("hello, spindle\n".utf8)
+        let upper = try CommandBatch(
+            template: CommandTemplate(["sh", "-c", "tr a-z A-Z; echo {}"]), options: .init(standardInput: input))
+        let results = try await upper.run(["one", "two"])
+        #expect(results.map(\.standardOutput.text) == ["HELLO, SPINDLE\none\n", "HELLO, SPINDLE\ntwo\n"])
+    }
+
+    @Test func largeInputAndOutputFlowAtTheSameTime() async throws {
+        // 1 MiB through `cat`: more than a pipe holds, so writing and reading must overlap.
+        let input = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) })
+        let batch = try CommandBatch(
+            template: CommandTemplate(["sh", "-c", "cat; : {}"]), options: .init(outputLimit: 2 << 20, standardInput: input))
+        let result = try #require(try await batch.run(["x"]).first)
+        #expect(result.succeeded)
+        #expect(result.standardOutput.bytes == input)
+    }
+
+    @Test func timeoutKillsAJobThatIgnoresSIGTERMAndItsChildren() async throws {
+        let batch = try shellBatch(.init(timeout: .milliseconds(300), terminationGracePeriod: .milliseconds(300)))
+        // The shell ignores SIGTERM, and so does its child (ignored signals are inherited).
+        let results = try await batch.run(["trap '' TERM; sleep 30 & echo $!; wait; echo unreachable"])
+        let result = try #require(results.first)
+        #expect(result.timedOut)
+        #expect(result.termination == .signaled(SIGKILL))
+        #expect(!result.standardOutput.text.contains("unreachable"))
+        let shellPID = try #require(result.processID)
+        let sleepPID = try #require(Int32(result.standardOutput.text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(await ExecProcessTable.waitUntilGone(shellPID), "the job's own process is gone")
+        #expect(await ExecProcessTable.waitUntilGone(sleepPID), "its child, in its process group, is gone too")
+        let summary = { var s = CommandBatchSummary(); s.add(result); return s }()
+        #expect(summary.description == "1 job: 0 succeeded, 0 failed, 1 timed out")
+    }
+
+    @Test func jobsThatFinishInTimeAreNotTimedOut() async throws {
+        let results = try await shellBatch(.init(timeout: .seconds(20))).run(["echo quick"])
+        #expect(results.first?.timedOut == false)
+        #expect(results.first?.succeeded == true)
+    }
+
+    @Test func noZombiesAreLeftBehind() async throws {
+        let items = ["true", "exit 4", "sleep 0.05", "kill -9 $$", "echo out; echo err >&2"]
+        let results = try await shellBatch(.init(maxConcurrency: 3)).run(items)
+        let pids = results.compactMap(\.processID)
+        #expect(pids.count == items.count)
+        let zombies = ExecProcessTable.zombieChildren(of: getpid()).filter(pids.contains)
+        #expect(zombies.isEmpty, "every job was reaped before its result was reported")
+    }
+
+    @Test func outputIsCutAtTheLimitWithANote() async throws {
+        let batch = try shellBatch(.init(outputLimit: 1000))
+        let result = try #require(try await batch.run(["head -c 100000 /dev/zero | tr '\\0' a; echo done >&2"]).first)
+        #expect(result.succeeded, "the child wrote everything: the rest was drained, not left blocking it")
+        #expect(result.standardOutput.bytes.count == 1000)
+        #expect(result.standardOutput.totalByteCount == 100_000)
+        #expect(result.standardOutput.isTruncated)
+        #expect(result.standardOutput.text.hasSuffix("\n[output truncated after 1000 bytes]\n"))
+        #expect(result.standardError.text == "done\n")
+    }
+
+    @Test func aMissingCommandIsAFailedJobNotACrash() async throws {
+        let batch = try CommandBatch(template: CommandTemplate(["spindle-no-such-command-\(getpid())", "{}"]))
+        var results: [CommandJobResult] = []
+        let summary = try await batch.run(ExecItems(["a", "b"])) { results.append($0) }
+        #expect(results.count == 2)
+        for result in results {
+            guard case .failedToStart(let reason) = result.termination else {
+                Issue.record("expected a start failure, got \(result.termination)")
+                continue
+            }
+            #expect(reason.contains("not found"))
+            #expect(result.processID == nil)
+        }
+        #expect(summary.description == "2 jobs: 0 succeeded, 2 failed (not started: 2), 0 timed out")
+
+        let missingPath = try CommandBatch(template: CommandTemplate(["/nonexistent/tool"]))
+        let result = try #require(try await missingPath.run(["x"]).first)
+        #expect(!result.succeeded)
+    }
+
+    @Test func neverMoreJobsAtOnceThanTheLimit() async throws {
+        let directory = try ExecScratchDirectory()
+        let log = directory.path("log")
+        let items = (0..<8).map { _ in "echo start >> \(log); sleep 0.05; echo end >> \(log)" }
+        _ = try await shellBatch(.init(maxConcurrency: 2)).run(items)
+        var running = 0
+        var most = 0
+        for line in try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n") {
+            running += line == "start" ? 1 : -1
+            most = max(most, running)
+        }
+        #expect(running == 0)
+        #expect(most <= 2)
+    }
+
+    @Test func badOptionsNameTheProblem() throws {
+        let template = try CommandTemplate(["true"])
+        #expect(throws: CommandBatchError.self) { try CommandBatch(template: template, options: .init(maxConcurrency: 0)) }
+        #expect(throws: CommandBatchError.self) { try CommandBatch(template: template, options: .init(timeout: .zero)) }
+        #expect(throws: CommandBatchError.self) { try CommandBatch(template: template, options: .init(outputLimit: -1)) }
+        do {
+            _ = try CommandBatch(template: template, options: .init(maxConcurrency: 0))
+        } catch {
+            #expect(error.description.contains("at least 1"))
+        }
+    }
+}
+
+/// An array as an `AsyncSequence`.
+struct ExecItems: AsyncSequence, Sendable {
+    typealias Element = String
+    let items: [String]
+    init(_ items: [String]) { self.items = items }
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: IndexingIterator<[String]>
+        mutating func next() async -> String? { base.next() }
+    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: items.makeIterator()) }
+}
+
+/// A directory removed when the value is released.
+final class ExecScratchDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-exec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Reads `/proc` to tell whether processes are running and whose zombies they are.
+enum ExecProcessTable {
+    /// `(state, parent PID)` of a process, or `nil` when it does not exist.
+    static func status(of pid: Int32) -> (state: Character, parent: Int32)? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 2, let state = fields[0].first, let parent = Int32(fields[1]) else { return nil }
+        return (state, parent)
+    }
+
+    /// Whether the process has ended: gone, or a zombie (dead, waiting for its parent).
+    static func isGone(_ pid: Int32) -> Bool {
+        guard let status = status(of: pid) else { return true }
+        return status.state == "Z" || status.state == "X"
+    }
+
+    /// Waits, at most `seconds`, for the process to end (SIGKILL is delivered asynchronously).
+    static func waitUntilGone(_ pid: Int32, seconds: Double = 5) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if isGone(pid) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return isGone(pid)
+    }
+
+    /// Zombie processes whose parent is `parent`.
+    static func zombieChildren(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let status = status(of: pid) else { return false }
+            return status.state == "Z" && status.parent == parent
+        }
+    }
+}
