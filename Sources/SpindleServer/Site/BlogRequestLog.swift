@@ -1,0 +1,104 @@
+import Foundation
+
+/// What a running ``BlogSite`` has been asked for: requests per path, the total, the user
+/// agents, and the most requests it was serving at once. Crawler tests read it to check
+/// politeness (per-host concurrency, robots.txt, no page fetched twice).
+///
+/// A request counts as *in flight* from its arrival until its response is ready to send
+/// (including the configured latency); the bytes of a response body on their way out do not
+/// keep it in flight. All members are safe to read from any thread while the site serves.
+public final class BlogRequestLog: @unchecked Sendable {
+    /// A consistent copy of the log at one moment.
+    public struct Snapshot: Sendable, Equatable {
+        /// Requests received, of any path and outcome.
+        public var totalRequests = 0
+        /// Requests being handled right now.
+        public var inFlight = 0
+        /// The most requests that were in flight at the same time.
+        public var maxInFlight = 0
+        /// Requests per path (without the query string). Paths beyond
+        /// ``BlogRequestLog/maximumDistinctPaths`` are counted under `"(other)"`.
+        public var requestsByPath: [String: Int] = [:]
+        /// Requests per `User-Agent` header value (`"(none)"` when absent), up to
+        /// ``BlogRequestLog/maximumDistinctUserAgents`` distinct values, then `"(other)"`.
+        public var requestsByUserAgent: [String: Int] = [:]
+        /// Bytes written by the streaming fault endpoints, per path.
+        public var streamedBytesByPath: [String: Int] = [:]
+        /// Streamed responses that ended early because the client went away (or the site stopped).
+        public var abortedStreams = 0
+        /// Streamed responses written to the end.
+        public var completedStreams = 0
+    }
+
+    /// How many distinct paths are counted one by one; the log stays bounded however many
+    /// made-up URLs a client asks for.
+    public static let maximumDistinctPaths = 100_000
+    /// How many distinct user agents are counted one by one.
+    public static let maximumDistinctUserAgents = 64
+
+    private let lock = NSLock()
+    /// Protected by `lock`.
+    private var state = Snapshot()
+
+    init() {}
+
+    /// A consistent copy of every counter.
+    public func snapshot() -> Snapshot {
+        lock.withLock { state }
+    }
+
+    /// Requests received so far.
+    public var totalRequests: Int { lock.withLock { state.totalRequests } }
+
+    /// The most requests that were in flight at the same time since the site started (or since
+    /// the last ``resetMaxInFlight()``).
+    public var maxInFlight: Int { lock.withLock { state.maxInFlight } }
+
+    /// Requests being handled right now.
+    public var inFlight: Int { lock.withLock { state.inFlight } }
+
+    /// How many requests asked for `path` (compared without query string).
+    public func requests(to path: String) -> Int {
+        lock.withLock { state.requestsByPath[path, default: 0] }
+    }
+
+    /// Restarts the in-flight high-water mark from the current in-flight count, so a test can
+    /// measure one phase of a crawl on its own.
+    public func resetMaxInFlight() {
+        lock.withLock { state.maxInFlight = state.inFlight }
+    }
+
+    // MARK: Recording (the site's middleware and stream endpoints)
+
+    func requestStarted(path: String, userAgent: String?) {
+        lock.withLock {
+            state.totalRequests += 1
+            state.inFlight += 1
+            state.maxInFlight = max(state.maxInFlight, state.inFlight)
+            Self.increment(&state.requestsByPath, path, limit: Self.maximumDistinctPaths)
+            Self.increment(&state.requestsByUserAgent, userAgent ?? "(none)", limit: Self.maximumDistinctUserAgents)
+        }
+    }
+
+    func requestFinished() {
+        lock.withLock { state.inFlight -= 1 }
+    }
+
+    func streamed(_ bytes: Int, path: String) {
+        lock.withLock { state.streamedBytesByPath[path, default: 0] += bytes }
+    }
+
+    func streamEnded(completed: Bool) {
+        lock.withLock {
+            if completed { state.completedStreams += 1 } else { state.abortedStreams += 1 }
+        }
+    }
+
+    private static func increment(_ counts: inout [String: Int], _ key: String, limit: Int) {
+        if counts[key] != nil || counts.count < limit {
+            counts[key, default: 0] += 1
+        } else {
+            counts["(other)", default: 0] += 1
+        }
+    }
+}
