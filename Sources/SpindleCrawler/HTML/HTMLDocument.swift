@@ -104,8 +104,11 @@ public final class HTMLDocument {
     }
 
     private static func parseWithoutNUL(_ utf8: UnsafeBufferPointer<UInt8>) -> htmlDocPtr {
+        // XML_PARSE_HUGE lifts the nesting limit of 256, past which libxml2 silently stops
+        // parsing; pages of unclosed tags reach it. libxml2 walks deep trees iteratively.
         let options = HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
             | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue
+            | XML_PARSE_HUGE.rawValue
         // libxml2 takes an Int32 length; a body over 2 GiB is truncated rather than rejected.
         let length = Int32(clamping: utf8.count)
         if length > 0, let base = utf8.baseAddress {

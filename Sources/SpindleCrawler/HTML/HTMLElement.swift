@@ -37,8 +37,9 @@ public struct HTMLElement {
         text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    /// All attributes by (lowercased) name. Attributes without a value, such as `disabled`,
-    /// map to the empty string.
+    /// All attributes by (lowercased) name. Attributes written without a value map to the empty
+    /// string, except the boolean attributes libxml2 knows (`disabled`, `checked`, `selected`…),
+    /// which it gives their own name as value.
     public var attributes: [String: String] {
         var result: [String: String] = [:]
         var attribute = node.pointee.properties
@@ -52,8 +53,8 @@ public struct HTMLElement {
     }
 
     /// The value of the attribute `name` (matched case-insensitively, since the HTML parser
-    /// lowercases attribute names), `""` for an attribute without a value, or `nil` when the
-    /// element has no such attribute.
+    /// lowercases attribute names), or `nil` when the element has no such attribute. See
+    /// ``attributes`` for attributes written without a value.
     public func attribute(_ name: String) -> String? {
         xmlHasProp(node, name.lowercased()).map(Self.value(of:))
     }

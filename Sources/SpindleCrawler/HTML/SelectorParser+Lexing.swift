@@ -122,12 +122,24 @@ extension SelectorParser {
 }
 
 /// Quotes `value` as an XPath 1.0 string literal, which has no escape syntax: a value with
-/// both kinds of quote is built with `concat()`.
+/// both kinds of quote is built with `concat()`. Characters XML forbids (most C0 controls),
+/// which libxml2 refuses inside literals, become U+FFFD.
 func xpathLiteral(_ value: String) -> String {
+    var value = value
+    if !value.unicodeScalars.allSatisfy(isXMLCharacter) {
+        value = String(String.UnicodeScalarView(value.unicodeScalars.map { isXMLCharacter($0) ? $0 : "\u{FFFD}" }))
+    }
     if !value.contains("'") { return "'\(value)'" }
     if !value.contains("\"") { return "\"\(value)\"" }
     let parts = value.split(separator: "'", omittingEmptySubsequences: false).map { "'\($0)'" }
     return "concat(\(parts.joined(separator: ", \"'\", ")))"
+}
+
+private func isXMLCharacter(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x09, 0x0A, 0x0D, 0x20...0xFFFD, 0x10000...: true
+    default: false
+    }
 }
 
 extension Character {
