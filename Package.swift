@@ -82,14 +82,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // A worker executable with jobs that misbehave on purpose, for ProcessPool's tests.
+        // Jobs that misbehave on purpose, and a worker executable that registers them, for
+        // ProcessPool's tests.
+        .target(
+            name: "SpindleTestSupport",
+            dependencies: ["Spindle"]
+        ),
         .executableTarget(
             name: "SpindleWorkerFixture",
-            dependencies: ["Spindle"]
+            dependencies: ["Spindle", "SpindleTestSupport"]
         ),
         .testTarget(
             name: "SpindleTests",
-            dependencies: ["Spindle", "SpindleWorkerFixture"]
+            dependencies: ["Spindle", "SpindleTestSupport", "SpindleWorkerFixture"]
         ),
         .testTarget(
             name: "SpindleCrawlerTests",

@@ -150,6 +150,11 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// The outcome if the future is done, without waiting; nil while pending or running.
+    func peekResult() -> Result<Value, any Error>? {
+        lock.withLock { Self.isDone(outcome) ? outcomeResult() : nil }
+    }
+
     // MARK: - Completing (for the pools)
 
     /// Moves a pending future to running. False if it was cancelled: the work must not run.

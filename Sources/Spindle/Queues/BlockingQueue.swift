@@ -20,6 +20,12 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private var waitingGetters = 0
     private var waitingPutters = 0
     private var waitingJoiners = 0
+    // Waiters signalled and not yet awake. Signalling only waiters nobody has signalled yet
+    // means a burst of puts wakes one sleeping getter once, not once per element: the getter
+    // then finds the whole burst, and the queue moves batches instead of paying a wake-up
+    // (a futex system call) per element.
+    private var signalledGetters = 0
+    private var signalledPutters = 0
 
     /// Creates a queue that holds at most `maxSize` elements (at least 1).
     public init(maxSize: Int) {
@@ -51,6 +57,7 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             waitingPutters += 1
             let inTime = notFull.wait(lock, until: deadline)
             waitingPutters -= 1
+            if signalledPutters > 0 { signalledPutters -= 1 }
             if !inTime && buffer.count >= maxSize && !isShutDown {
                 throw SpindleError(.queueFull, "the queue stayed full (\(maxSize) elements) for \(timeout!)")
             }
@@ -84,6 +91,7 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             waitingGetters += 1
             let inTime = notEmpty.wait(lock, until: deadline)
             waitingGetters -= 1
+            if signalledGetters > 0 { signalledGetters -= 1 }
             if !inTime && buffer.isEmpty && !isShutDown {
                 throw SpindleError(.queueEmpty, "the queue stayed empty for \(timeout!)")
             }
@@ -146,6 +154,8 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             buffer.removeAll()
             if unfinishedTasks == 0 { allTasksDone.broadcast() }
         }
+        signalledGetters = waitingGetters
+        signalledPutters = waitingPutters
         notEmpty.broadcast()
         notFull.broadcast()
     }
@@ -153,13 +163,31 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     private func appendLocked(_ element: Element) {
         buffer.append(element)
         unfinishedTasks += 1
-        if waitingGetters > 0 { notEmpty.signal() }
+        wakeGetterLocked()
+        // Pass the baton: room is left, so another sleeping putter may go on too.
+        if buffer.count < maxSize { wakePutterLocked() }
     }
 
     private func removeFirstLocked() -> Element {
         let element = buffer.removeFirst()
-        if waitingPutters > 0 { notFull.signal() }
+        wakePutterLocked()
+        // Pass the baton: elements are left, so another sleeping getter may take them.
+        if !buffer.isEmpty { wakeGetterLocked() }
         return element
+    }
+
+    private func wakeGetterLocked() {
+        if waitingGetters > signalledGetters {
+            signalledGetters += 1
+            notEmpty.signal()
+        }
+    }
+
+    private func wakePutterLocked() {
+        if waitingPutters > signalledPutters {
+            signalledPutters += 1
+            notFull.signal()
+        }
     }
 
     private static var shutDownError: SpindleError {

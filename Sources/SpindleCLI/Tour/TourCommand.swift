@@ -76,7 +76,7 @@ final class TourContext: @unchecked Sendable {
 
     func line(_ text: String) {
         print(text)
-        fflush(stdout)
+        fflush(nil)
     }
 
     /// Stores a figure for the closing decision chart.

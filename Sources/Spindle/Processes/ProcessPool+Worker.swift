@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Foundation
+
+extension ProcessPool {
+    /// Turns this process into a pool worker if it was started as one, and never returns then;
+    /// otherwise returns at once. Call it first thing in `main`: it is the counterpart of
+    /// Python's `if __name__ == "__main__":` guard.
+    ///
+    /// - Parameters:
+    ///   - jobs: the only jobs this worker will run.
+    ///   - initializer: runs once when the worker starts; if it throws, the worker exits with
+    ///     status 3 and its task fails with ``SpindleError/Code/workerDied``.
+    public static func runWorkerIfRequested(
+        jobs: [any ProcessJob.Type],
+        initializer: (@Sendable () throws -> Void)? = nil
+    ) {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment[WorkerProcess.workerEnvironmentKey] == "1" else { return }
+        let parent = environment[WorkerProcess.parentEnvironmentKey].flatMap { pid_t($0) }
+        runWorker(jobs: jobs, initializer: initializer, parent: parent)
+    }
+
+    private static func runWorker(
+        jobs: [any ProcessJob.Type],
+        initializer: (@Sendable () throws -> Void)?,
+        parent: pid_t?
+    ) -> Never {
+        // Ctrl-C in a terminal reaches the whole process group: the parent decides when
+        // workers stop (by closing their input), so they ignore it.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        // Frames go to a private copy of stdout; anything a job prints goes to stderr.
+        let framesOut = dup(1)
+        dup2(2, 1)
+        if let parent { watchParent(parent) }
+
+        if let initializer {
+            do {
+                try initializer()
+            } catch {
+                FileHandle.standardError.write(Data("spindle worker \(getpid()): initializer failed: \(error)\n".utf8))
+                exit(3)
+            }
+        }
+        var registry: [String: any ProcessJob.Type] = [:]
+        for job in jobs { registry[job.name] = job }
+
+        let channel = FrameChannel(readFD: 0, writeFD: framesOut)
+        while true {
+            let frame: [UInt8]?
+            do { frame = try channel.read() } catch { exit(2) }
+            guard let frame else { exit(0) }  // the pool closed our input: shut down
+            guard let request = try? WorkerRequest(decoding: frame) else { exit(2) }
+            let items: [(status: UInt8, payload: [UInt8])] = request.inputs.map { input in
+                guard let job = registry[request.job] else {
+                    return (JobStatus.unknownJob.rawValue, Array("unknown job '\(request.job)'".utf8))
+                }
+                let (status, payload) = job.runEncoded(input)
+                return (status.rawValue, payload)
+            }
+            do {
+                try channel.write(WorkerResponse(taskID: request.taskID, items: items).encoded())
+            } catch {
+                exit(0)  // the parent is gone
+            }
+        }
+    }
+
+    /// Exits when the parent process is gone, even in the middle of a long job.
+    private static func watchParent(_ parent: pid_t) {
+        if getppid() != parent { exit(0) }
+        let thread = Thread {
+            while true {
+                usleep(200_000)
+                if getppid() != parent { _exit(0) }
+            }
+        }
+        thread.start()
+    }
+}

@@ -1,0 +1,348 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Foundation
+import NIOConcurrencyHelpers
+
+/// How a ``ProcessPool`` runs its workers.
+public struct ProcessPoolConfiguration: Sendable {
+    /// The number of worker processes; default: the number of cores.
+    public var maxWorkers: Int
+    /// Replace a worker after it ran this many tasks (a chunk counts as one); nil: never.
+    public var maxTasksPerWorker: Int?
+    /// A task (or a chunk, per item) running longer is failed with a timeout and its worker
+    /// killed and replaced; nil: no limit.
+    public var taskTimeout: Duration?
+    /// The most tasks waiting for a worker; nil: no bound.
+    public var queueCapacity: Int?
+    /// The worker executable; nil: this executable, which must call
+    /// ``ProcessPool/runWorkerIfRequested(jobs:initializer:)`` first thing in `main`.
+    public var workerExecutable: String?
+    /// Arguments for the worker executable.
+    public var workerArguments: [String]
+
+    /// Creates a configuration; see the properties for what each value means.
+    public init(
+        maxWorkers: Int? = nil,
+        maxTasksPerWorker: Int? = nil,
+        taskTimeout: Duration? = nil,
+        queueCapacity: Int? = nil,
+        workerExecutable: String? = nil,
+        workerArguments: [String] = []
+    ) {
+        self.maxWorkers = maxWorkers ?? ProcessInfo.processInfo.activeProcessorCount
+        self.maxTasksPerWorker = maxTasksPerWorker
+        self.taskTimeout = taskTimeout
+        self.queueCapacity = queueCapacity
+        self.workerExecutable = workerExecutable
+        self.workerArguments = workerArguments
+    }
+}
+
+/// A pool of worker processes for CPU-heavy work that should run in parallel and in isolation:
+/// the counterpart of Python's `ProcessPoolExecutor`, without its `BrokenProcessPool`.
+///
+/// Workers are an executable (by default this one) started again in worker mode; they run only
+/// registered ``ProcessJob``s, exchanging length-prefixed frames over pipes. A worker that exits,
+/// crashes or is killed mid-task fails only the task it held (``SpindleError/Code/workerDied``),
+/// and a replacement starts at once; a task over its timeout has its worker killed and replaced.
+/// Workers exit when the pool shuts down, and by themselves when the parent process dies.
+public final class ProcessPool: @unchecked Sendable {
+    /// Counters for monitoring.
+    public struct Statistics: Sendable {
+        /// Tasks waiting for a worker.
+        public var queued: Int
+        /// Workers running a task now.
+        public var busyWorkers: Int
+        /// Worker processes alive now.
+        public var liveWorkers: Int
+        /// Workers replaced after they died or timed out (not counting recycling).
+        public var workerRestarts: Int
+        /// Tasks answered by a worker.
+        public var tasksCompleted: Int
+    }
+
+    /// The configuration the pool was created with.
+    public let configuration: ProcessPoolConfiguration
+    private let executable: String
+    /// Runs one driver thread per worker; its bounded queue is the pool's queue.
+    private let drivers: ThreadPoolExecutor
+    private let state: NIOLockedValueBox<State>
+
+    private struct State {
+        var idle: [WorkerProcess] = []
+        var busy = 0
+        var restarts = 0
+        var completed = 0
+        var nextTaskID: UInt64 = 0
+        var shutDown = false
+    }
+
+    /// Starts `configuration.maxWorkers` worker processes.
+    /// - Throws: ``SpindleError/Code/workerStartFailed`` if a worker cannot be started.
+    public init(configuration: ProcessPoolConfiguration = .init()) throws {
+        precondition(configuration.maxWorkers >= 1, "ProcessPool needs maxWorkers >= 1, got \(configuration.maxWorkers)")
+        self.configuration = configuration
+        executable = configuration.workerExecutable ?? "/proc/self/exe"
+        guard access(executable, X_OK) == 0 else {
+            throw SpindleError(.workerStartFailed, "the worker executable '\(executable)' does not exist or is not executable")
+        }
+        // A worker that dies leaves a closed pipe: writing to it must be an error, not SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        drivers = ThreadPoolExecutor(
+            maxWorkers: configuration.maxWorkers, threadNamePrefix: "spindle-procpool",
+            queueCapacity: configuration.queueCapacity)
+        var workers: [WorkerProcess] = []
+        do {
+            for _ in 0..<configuration.maxWorkers {
+                workers.append(try WorkerProcess(executable: executable, arguments: configuration.workerArguments))
+            }
+        } catch {
+            for worker in workers { worker.close() }
+            throw error
+        }
+        state = NIOLockedValueBox(State(idle: workers))
+    }
+
+    /// The pids of the worker processes alive now.
+    public var workerPIDs: [pid_t] {
+        // Busy workers are checked out of `idle`; they are tracked by the driver holding them.
+        state.withLockedValue { $0.idle.map(\.pid) } + busyPIDs.withLockedValue { Array($0) }
+    }
+
+    private let busyPIDs = NIOLockedValueBox(Set<pid_t>())
+
+    /// Counters for monitoring.
+    public var statistics: Statistics {
+        let queued = drivers.pendingCount
+        return state.withLockedValue {
+            Statistics(
+                queued: queued, busyWorkers: $0.busy, liveWorkers: $0.idle.count + $0.busy,
+                workerRestarts: $0.restarts, tasksCompleted: $0.completed)
+        }
+    }
+
+    // MARK: - Submitting
+
+    /// Submits one run of `job` and returns its future; waits while the queue is full.
+    /// - Throws: ``SpindleError/Code/shutDown`` after shutdown. Failures of the job itself
+    ///   (its error, its worker dying, a timeout, an unknown job) fail the future instead.
+    @available(*, noasync, message: "may block while the queue is full: use `try await pool.run(...)`")
+    public func submit<J: ProcessJob>(_ job: J.Type, _ input: J.Input) throws -> Future<J.Output> {
+        let bytes = try encode(input, job: J.name)
+        return try drivers.submit { try self.runOne(J.self, bytes) }
+    }
+
+    /// Submits one run of `job` without waiting: throws ``SpindleError/Code/queueFull`` when
+    /// the bounded queue is full.
+    public func trySubmit<J: ProcessJob>(_ job: J.Type, _ input: J.Input) throws -> Future<J.Output> {
+        let bytes = try encode(input, job: J.name)
+        return try drivers.trySubmit { try self.runOne(J.self, bytes) }
+    }
+
+    /// Runs `job` on a worker and returns its output, suspending while the queue is full.
+    /// Cancelling the task before the job starts cancels it.
+    public func run<J: ProcessJob>(_ job: J.Type, _ input: J.Input) async throws -> J.Output {
+        let bytes = try encode(input, job: J.name)
+        return try await drivers.run { try self.runOne(J.self, bytes) }
+    }
+
+    /// Runs `job` over `inputs`, `chunkSize` items per message, and returns the results in input
+    /// order as they become available (see ``FutureResults``). An item's error surfaces at its
+    /// position; the other items of its chunk still succeed unless its worker died.
+    @available(*, noasync, message: "may block while the queue is full")
+    public func map<J: ProcessJob>(
+        _ job: J.Type, _ inputs: [J.Input], chunkSize: Int = 1, timeout: Duration? = nil
+    ) throws -> FutureResults<J.Output> {
+        precondition(chunkSize >= 1, "chunkSize must be at least 1, got \(chunkSize)")
+        let deadline = Deadline.after(timeout)
+        let encoded = try inputs.map { try encode($0, job: J.name) }
+        var futures: [Future<J.Output>] = []
+        futures.reserveCapacity(inputs.count)
+        for start in stride(from: 0, to: encoded.count, by: chunkSize) {
+            let chunk = Array(encoded[start..<min(start + chunkSize, encoded.count)])
+            let items = chunk.map { _ in Future<J.Output>(label: "job '\(J.name)'") }
+            futures.append(contentsOf: items)
+            let chunkFuture = try drivers.submit { try self.runChunk(J.self, chunk) }
+            chunkFuture.onComplete { done in
+                switch done.peekResult() {
+                case .success(let results):
+                    for (item, result) in zip(items, results) { item.complete(result) }
+                case .failure where done.state == .cancelled:
+                    for item in items { item.cancel() }
+                case .failure(let error):
+                    for item in items { item.complete(.failure(error)) }
+                case nil:
+                    preconditionFailure("a done callback ran before the future was done")
+                }
+            }
+        }
+        return FutureResults(futures, deadline: deadline, timeout: timeout)
+    }
+
+    // MARK: - Shutting down
+
+    /// Stops accepting work, then stops the workers once the queue is drained (or at once for
+    /// work not started, with `cancelPending`). With `wait`, returns when every worker has exited.
+    @available(*, noasync, message: "blocks: use `await pool.shutdownGracefully()` in async code")
+    public func shutdown(wait: Bool = true, cancelPending: Bool = false) {
+        drivers.shutdown(wait: wait, cancelPending: cancelPending)
+        if wait { closeIdleWorkers() }
+    }
+
+    /// Shuts down without blocking the calling task's thread.
+    public func shutdownGracefully(cancelPending: Bool = false) async {
+        await drivers.shutdownGracefully(cancelPending: cancelPending)
+        closeIdleWorkers()
+    }
+
+    deinit {
+        // Without a shutdown the driver threads keep the pool alive; this only runs after one.
+        closeIdleWorkers()
+    }
+
+    private func closeIdleWorkers() {
+        let workers = state.withLockedValue { state -> [WorkerProcess] in
+            state.shutDown = true
+            defer { state.idle.removeAll() }
+            return state.idle
+        }
+        for worker in workers { worker.close() }
+    }
+
+    // MARK: - Running on a worker (on a driver thread)
+
+    private func runOne<J: ProcessJob>(_ job: J.Type, _ input: [UInt8]) throws -> J.Output {
+        try runChunk(job, [input])[0].get()
+    }
+
+    private func runChunk<J: ProcessJob>(_ job: J.Type, _ inputs: [[UInt8]]) throws -> [Result<J.Output, any Error>] {
+        let (worker, taskID) = try checkOut()
+        let request = WorkerRequest(taskID: taskID, job: J.name, inputs: inputs)
+        let deadline = configuration.taskTimeout.map { Deadline.after($0 * inputs.count)! }
+        let response: WorkerResponse
+        do {
+            try worker.channel.write(request.encoded())
+            guard let frame = try worker.channel.read(until: deadline) else { throw FrameChannel.Failure.closed }
+            response = try WorkerResponse(decoding: frame)
+            guard response.taskID == taskID, response.items.count == inputs.count else { throw MalformedFrame() }
+        } catch {
+            throw replace(worker, after: error, job: J.name)
+        }
+        checkIn(worker)
+        return response.items.map { item in
+            decodeResult(J.self, status: item.status, payload: item.payload, pid: worker.pid)
+        }
+    }
+
+    private func decodeResult<J: ProcessJob>(_ job: J.Type, status: UInt8, payload: [UInt8], pid: pid_t) -> Result<J.Output, any Error> {
+        let text = { String(decoding: payload, as: UTF8.self) }
+        switch JobStatus(rawValue: status) {
+        case .ok:
+            do {
+                return .success(try JSONDecoder().decode(J.Output.self, from: Data(payload)))
+            } catch {
+                return .failure(SpindleError(.codingFailed, "cannot decode the output of job '\(J.name)' from worker \(pid): \(error)"))
+            }
+        case .jobThrew:
+            return .failure(SpindleError(.jobFailed, "job '\(J.name)' failed in worker \(pid): \(text())"))
+        case .unknownJob:
+            return .failure(SpindleError(.unknownJob, "no job named '\(J.name)' is registered in worker \(pid) (\(executable))"))
+        case .badInput, .badOutput:
+            return .failure(SpindleError(.codingFailed, "job '\(J.name)' in worker \(pid): \(text())"))
+        case nil:
+            return .failure(SpindleError(.codingFailed, "job '\(J.name)': worker \(pid) sent an unknown status \(status)"))
+        }
+    }
+
+    private func checkOut() throws -> (WorkerProcess, UInt64) {
+        // There is one driver thread per worker, so a driver always finds one idle.
+        let (worker, taskID) = state.withLockedValue { state -> (WorkerProcess?, UInt64) in
+            state.nextTaskID += 1
+            guard let worker = state.idle.popLast() else { return (nil, state.nextTaskID) }
+            state.busy += 1
+            return (worker, state.nextTaskID)
+        }
+        if let worker {
+            busyPIDs.withLockedValue { _ = $0.insert(worker.pid) }
+            return (worker, taskID)
+        }
+        // A replacement failed to start earlier: try once more now.
+        let fresh = try WorkerProcess(executable: executable, arguments: configuration.workerArguments)
+        state.withLockedValue { $0.busy += 1 }
+        busyPIDs.withLockedValue { _ = $0.insert(fresh.pid) }
+        return (fresh, taskID)
+    }
+
+    private func checkIn(_ worker: WorkerProcess) {
+        worker.tasksDone += 1
+        busyPIDs.withLockedValue { _ = $0.remove(worker.pid) }
+        var current = worker
+        if let limit = configuration.maxTasksPerWorker, worker.tasksDone >= limit {
+            worker.close()
+            if let fresh = try? WorkerProcess(executable: executable, arguments: configuration.workerArguments) {
+                current = fresh
+            } else {
+                state.withLockedValue { $0.busy -= 1; $0.completed += 1 }
+                return
+            }
+        }
+        let stale = state.withLockedValue { state -> Bool in
+            state.busy -= 1
+            state.completed += 1
+            if state.shutDown { return true }
+            state.idle.append(current)
+            return false
+        }
+        if stale { current.close() }
+    }
+
+    /// Kills and reaps a worker that failed mid-task, starts its replacement, and returns the
+    /// error for the task it held.
+    private func replace(_ worker: WorkerProcess, after failure: any Error, job: String) -> SpindleError {
+        busyPIDs.withLockedValue { _ = $0.remove(worker.pid) }
+        let timedOut: Bool
+        if case FrameChannel.Failure.timedOut = failure { timedOut = true } else { timedOut = false }
+        worker.kill()
+        let ending = worker.close()
+        let replacement = try? WorkerProcess(executable: executable, arguments: configuration.workerArguments)
+        let stale = state.withLockedValue { state -> Bool in
+            state.busy -= 1
+            state.restarts += 1
+            guard let replacement, !state.shutDown else { return true }
+            state.idle.append(replacement)
+            return false
+        }
+        if stale { replacement?.close() }
+        if timedOut {
+            return SpindleError(.timeout, "job '\(job)' ran past its timeout of \(configuration.taskTimeout!) in worker \(worker.pid), which was killed and replaced")
+        }
+        return SpindleError(.workerDied, "worker \(worker.pid) \(ending) while running job '\(job)'; it was replaced")
+    }
+
+    private func encode<T: Encodable>(_ input: T, job: String) throws -> [UInt8] {
+        do {
+            return Array(try JSONEncoder().encode(input))
+        } catch {
+            throw SpindleError(.codingFailed, "cannot encode the input of job '\(job)': \(error)")
+        }
+    }
+}
+
+/// Creates a ``ProcessPool``, runs `body` with it, and always shuts it down — also when `body` throws.
+public func withProcessPool<R>(
+    configuration: ProcessPoolConfiguration = .init(),
+    _ body: (ProcessPool) async throws -> R
+) async throws -> R {
+    let pool = try ProcessPool(configuration: configuration)
+    do {
+        let result = try await body(pool)
+        await pool.shutdownGracefully()
+        return result
+    } catch {
+        await pool.shutdownGracefully(cancelPending: true)
+        throw error
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Testing
+
+@testable import Spindle
+
+@Suite("BlockingQueue")
+struct BlockingQueueTests {
+    @Test("FIFO put and get, count, full and empty")
+    func basics() throws {
+        let queue = BlockingQueue<Int>(maxSize: 2)
+        #expect(queue.isEmpty)
+        try queue.put(1)
+        try queue.tryPut(2)
+        #expect(queue.count == 2 && queue.isFull)
+        #expect(try #require(throws: SpindleError.self) { try queue.tryPut(3) }.code == .queueFull)
+        #expect(try #require(throws: SpindleError.self) { try queue.put(3, timeout: .milliseconds(20)) }.code == .queueFull)
+        #expect(try queue.get() == 1)
+        #expect(try queue.tryGet() == 2)
+        #expect(try #require(throws: SpindleError.self) { try queue.tryGet() }.code == .queueEmpty)
+        #expect(try #require(throws: SpindleError.self) { try queue.get(timeout: .milliseconds(20)) }.code == .queueEmpty)
+    }
+
+    @Test("taskDone and join; too many taskDone calls is an error")
+    func join() throws {
+        let queue = BlockingQueue<Int>(maxSize: 10)
+        for i in 0..<5 { try queue.put(i) }
+        #expect(try #require(throws: SpindleError.self) { try queue.join(timeout: .milliseconds(20)) }.code == .timeout)
+        Thread.detachNewThread {
+            while let _ = try? queue.get(timeout: .milliseconds(200)) {
+                try? queue.taskDone()
+            }
+        }
+        try queue.join(timeout: .seconds(5))
+        #expect(try #require(throws: SpindleError.self) { try queue.taskDone() }.code == .taskDoneOverflow)
+    }
+
+    @Test("shutdown wakes threads blocked on both sides with a clear error")
+    func shutdownWakesWaiters() throws {
+        let full = BlockingQueue<Int>(maxSize: 1)
+        try full.put(0)
+        let empty = BlockingQueue<Int>(maxSize: 1)
+        let errors = NIOLockedValueBox<[SpindleError.Code]>([])
+        let group = DispatchGroup()
+        for _ in 0..<3 {
+            group.enter()
+            Thread.detachNewThread {
+                do { try full.put(1) } catch let e as SpindleError { errors.withLockedValue { $0.append(e.code) } } catch {}
+                group.leave()
+            }
+            group.enter()
+            Thread.detachNewThread {
+                do { _ = try empty.get() } catch let e as SpindleError { errors.withLockedValue { $0.append(e.code) } } catch {}
+                group.leave()
+            }
+        }
+        usleep(30_000)
+        full.shutdown()
+        empty.shutdown()
+        #expect(group.wait(timeout: .now() + 5) == .success)
+        #expect(errors.withLockedValue { $0 } == Array(repeating: .queueShutDown, count: 6))
+        // After a normal shutdown, getters still take what is left, then get the error.
+        #expect(try full.get() == 0)
+        #expect(try #require(throws: SpindleError.self) { try full.get() }.code == .queueShutDown)
+        #expect(try #require(throws: SpindleError.self) { try full.put(1) }.code == .queueShutDown)
+    }
+
+    @Test("shutdown(immediate:) drops what is left and releases join")
+    func immediateShutdown() throws {
+        let queue = BlockingQueue<Int>(maxSize: 4)
+        for i in 0..<3 { try queue.put(i) }
+        queue.shutdown(immediate: true)
+        #expect(queue.count == 0)
+        #expect(try #require(throws: SpindleError.self) { try queue.get() }.code == .queueShutDown)
+        try queue.join(timeout: .seconds(1))
+    }
+
+    @Test("8 producers and 8 consumers move 100,000 items through a queue of 16: the multiset out equals the multiset in")
+    func stress() throws {
+        let queue = BlockingQueue<Int>(maxSize: 16)
+        let producers = 8, consumers = 8, perProducer = 12_500
+        let received = NIOLockedValueBox<[Int]>([])
+        let group = DispatchGroup()
+        for c in 0..<consumers {
+            group.enter()
+            Thread.detachNewThread {
+                var local: [Int] = []
+                while let item = try? queue.get() {
+                    local.append(item)
+                    try? queue.taskDone()
+                }
+                _ = c
+                received.withLockedValue { $0.append(contentsOf: local) }
+                group.leave()
+            }
+        }
+        let producersDone = DispatchGroup()
+        for p in 0..<producers {
+            producersDone.enter()
+            Thread.detachNewThread {
+                for i in 0..<perProducer { try! queue.put(p * perProducer + i) }
+                producersDone.leave()
+            }
+        }
+        #expect(producersDone.wait(timeout: .now() + 60) == .success)
+        try queue.join(timeout: .seconds(60))
+        queue.shutdown()
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(received.withLockedValue { $0.sorted() } == Array(0..<(producers * perProducer)))
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+@testable import Spindle
+
+@Suite("asCompleted and wait")
+struct FutureWaitingTests {
+    @Test("asCompleted yields already-done futures first, each future once, then in completion order")
+    func blockingAsCompleted() throws {
+        let done = Future<Int>()
+        done.complete(.success(0))
+        let slow = Future<Int>()
+        let fast = Future<Int>()
+        Thread.detachNewThread {
+            usleep(10_000)
+            fast.complete(.success(1))
+            usleep(30_000)
+            slow.complete(.success(2))
+        }
+        let sequence = asCompleted([slow, done, fast, done], timeout: .seconds(5))
+        var order: [Int] = []
+        while let future = try sequence.next() { order.append(try future.result()) }
+        #expect(order == [0, 1, 2])
+    }
+
+    @Test("asCompleted as an async sequence, and its timeout")
+    func asyncAsCompleted() async throws {
+        let a = Future<String>()
+        let b = Future<String>()
+        Task {
+            try await Task.sleep(for: .milliseconds(10))
+            b.complete(.success("b"))
+            try await Task.sleep(for: .milliseconds(20))
+            a.complete(.success("a"))
+        }
+        var order: [String] = []
+        for try await future in asCompleted([a, b]) { order.append(try await future.value) }
+        #expect(order == ["b", "a"])
+
+        let never = Future<String>()
+        let error = await #expect(throws: SpindleError.self) {
+            for try await _ in asCompleted([never], timeout: .milliseconds(30)) {}
+        }
+        #expect(error?.code == .timeout)
+        #expect(error?.description.contains("1 of 1") == true)
+    }
+
+    @Test("wait(returnWhen:) returns done and pending sets")
+    func waitConditions() throws {
+        struct Boom: Error {}
+        let ok = Future<Int>()
+        let failing = Future<Int>()
+        let pending = Future<Int>()
+        ok.complete(.success(1))
+
+        let first = wait(for: [ok, failing, pending], timeout: .seconds(1), returnWhen: .firstCompleted)
+        #expect(first.done == [ok])
+        #expect(first.notDone == [failing, pending])
+
+        Thread.detachNewThread {
+            usleep(10_000)
+            failing.complete(.failure(Boom()))
+        }
+        let firstFailure = wait(for: [ok, failing, pending], timeout: .seconds(5), returnWhen: .firstFailure)
+        #expect(firstFailure.done == [ok, failing])
+        #expect(firstFailure.notDone == [pending])
+
+        let timedOut = wait(for: [ok, failing, pending], timeout: .milliseconds(30), returnWhen: .allCompleted)
+        #expect(timedOut.notDone == [pending])
+        pending.cancel()
+        let all = wait(for: [ok, failing, pending], returnWhen: .allCompleted)
+        #expect(all.done.count == 3 && all.notDone.isEmpty)
+    }
+
+    @Test("firstFailure with no failure waits for all")
+    func firstFailureNoFailure() async throws {
+        let futures = (0..<3).map { _ in Future<Int>() }
+        Task {
+            for (i, f) in futures.enumerated() {
+                try await Task.sleep(for: .milliseconds(5))
+                f.complete(.success(i))
+            }
+        }
+        let result = await wait(for: futures, timeout: .seconds(5), returnWhen: .firstFailure)
+        #expect(result.done.count == 3)
+    }
+}
