@@ -14,7 +14,7 @@ struct ExecCommandBatchTests {
         let results = try await batch.run(["a", "b", "c"])
         #expect(results.map(\.standardOutput.text) == ["item=a\n", "item=b\n", "item=c\n"])
         #expect(results.map(\.arguments) == [["echo", "item=a"], ["echo", "item=b"], ["echo", "item=c"]])
-        #expect(results.allSatisfy(\.succeeded))
+        #expect(results.allSatisfy { $0.succeeded })
     }
 
     @Test func keepOrderReportsInInputOrderEvenWhenTheFirstJobFinishesLast() async throws {

@@ -125,6 +125,7 @@ public final class EchoServer: Service, Sendable {
     }
 
     /// Starts a server, runs `body` with it, and closes it whatever `body` does.
+    @discardableResult
     public static func withRunning<T: Sendable>(
         _ configuration: EchoServerConfiguration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,

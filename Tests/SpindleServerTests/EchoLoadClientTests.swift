@@ -1,0 +1,73 @@
+import NIOCore
+import SpindleServer
+import Testing
+
+@Suite("EchoLoadClient")
+struct EchoLoadClientTests {
+    @Test func aCorrectServerGivesRoundTripsAndNoErrors() async throws {
+        try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
+            let report = try await EchoLoadClient.run(
+                EchoLoadConfiguration(port: server.port, connections: 20, duration: .milliseconds(300), message: "Hello, Echo!"))
+            #expect(report.connected == 20)
+            #expect(report.roundTrips > 0)
+            #expect(report.errors == 0)
+            #expect(report.roundTripsPerSecond > 0)
+            #expect(report.latencyMicroseconds(atPercentile: 50) <= report.latencyMicroseconds(atPercentile: 99))
+            #expect(report.latencyMicroseconds(atPercentile: 99) <= report.latencyMicroseconds(atPercentile: 99.9))
+            #expect(report.latency.totalCount == UInt64(report.roundTrips))
+        }
+    }
+
+    @Test func wrongRepliesAreCounted() async throws {
+        let server = try await MisbehavingServer.start(.echoUnchanged)
+        let port = try #require(server.localAddress?.port)
+        let report = try await EchoLoadClient.run(
+            EchoLoadConfiguration(port: port, connections: 5, duration: .milliseconds(200), message: "hello"))
+        try await server.close()
+        #expect(report.roundTrips == 0)
+        #expect(report.wrongReplies > 0)
+        #expect(report.errors == report.wrongReplies)
+    }
+
+    @Test func aMessageWithoutLettersIsRightWhenEchoedUnchanged() async throws {
+        // The expected reply is derived from the message: digits are not upper-cased.
+        let server = try await MisbehavingServer.start(.echoUnchanged)
+        let port = try #require(server.localAddress?.port)
+        let report = try await EchoLoadClient.run(
+            EchoLoadConfiguration(port: port, connections: 2, duration: .milliseconds(100), message: "12345"))
+        try await server.close()
+        #expect(report.wrongReplies == 0)
+        #expect(report.roundTrips > 0)
+    }
+
+    @Test func connectionsClosedByTheServerAreCounted() async throws {
+        let server = try await MisbehavingServer.start(.hangUp)
+        let port = try #require(server.localAddress?.port)
+        let report = try await EchoLoadClient.run(
+            EchoLoadConfiguration(port: port, connections: 5, duration: .milliseconds(200)))
+        try await server.close()
+        #expect(report.roundTrips == 0)
+        #expect(report.disconnects + report.connectFailures == 5)
+        #expect(report.errors == 5)
+    }
+
+    @Test func noServerIsAClearError() async throws {
+        let server = try await MisbehavingServer.start(.echoUnchanged)
+        let port = try #require(server.localAddress?.port)
+        try await server.close()
+        await #expect(throws: EchoLoadError.self) {
+            _ = try await EchoLoadClient.run(EchoLoadConfiguration(port: port, connections: 3, duration: .milliseconds(100)))
+        }
+    }
+
+    @Test func badConfigurationsNameTheProblem() async throws {
+        for configuration in [
+            EchoLoadConfiguration(connections: 0),
+            EchoLoadConfiguration(duration: .zero),
+            EchoLoadConfiguration(message: ""),
+            EchoLoadConfiguration(port: 0),
+        ] {
+            await #expect(throws: EchoLoadError.self) { _ = try await EchoLoadClient.run(configuration) }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import NIOCore
+import NIOPosix
+import SpindleServer
+import Testing
+
+@Suite("EchoServer")
+struct EchoServerTests {
+    @Test func repliesAreUpperCasedForAHundredClientsWritingInPieces() async throws {
+        try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
+            let port = server.port
+            try await withDeadline(seconds: 60) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for client in 0..<100 {
+                        group.addTask {
+                            let message = Array("hello from client \(client): mixed Case, digits 123, ünïcode ✓\n".utf8)
+                            let connection = try await EchoTestClient.connect(port: port)
+                            try await connection.executeThenClose { inbound, outbound in
+                                var replies = inbound.makeAsyncIterator()
+                                for _ in 0..<3 {
+                                    // Three pieces, each flushed on its own: the reply may come
+                                    // back in any split.
+                                    let cuts = [0, message.count / 3, 2 * message.count / 3, message.count]
+                                    for piece in 0..<3 {
+                                        try await outbound.write(ByteBuffer(bytes: message[cuts[piece]..<cuts[piece + 1]]))
+                                        await Task.yield()
+                                    }
+                                    let reply = try await EchoTestClient.read(message.count, from: &replies)
+                                    #expect(reply == pythonUpper(message))
+                                }
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
+    @Test func aMegabyteComesBackWhole() async throws {
+        try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
+            let port = server.port
+            try await withDeadline(seconds: 60) {
+                var generator = SystemRandomNumberGenerator()
+                let message = (0..<(1 << 20)).map { _ in UInt8.random(in: 32...126, using: &generator) }
+                let connection = try await EchoTestClient.connect(port: port)
+                let reply = try await connection.executeThenClose { inbound, outbound in
+                    // Writing 1 MiB while reading: the server's replies back up whenever this
+                    // side falls behind, which is the backpressure path.
+                    try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                        group.addTask {
+                            var replies = inbound.makeAsyncIterator()
+                            return try await EchoTestClient.read(message.count, from: &replies)
+                        }
+                        var offset = 0
+                        while offset < message.count {
+                            let end = min(offset + 64 * 1024, message.count)
+                            try await outbound.write(ByteBuffer(bytes: message[offset..<end]))
+                            offset = end
+                        }
+                        return try await group.next() ?? nil
+                    }
+                }
+                #expect(reply == pythonUpper(message))
+            }
+        }
+    }
+
+    @Test func connectionsBeyondTheCapAreClosedAndTheOthersKeepWorking() async throws {
+        try await EchoServer.withRunning(EchoServerConfiguration(port: 0, maxConnections: 2)) { server in
+            let port = server.port
+            try await withDeadline(seconds: 30) {
+                let first = try await EchoTestClient.connect(port: port)
+                let second = try await EchoTestClient.connect(port: port)
+                try await first.executeThenClose { firstIn, firstOut in
+                    try await second.executeThenClose { secondIn, secondOut in
+                        var firstReplies = firstIn.makeAsyncIterator()
+                        var secondReplies = secondIn.makeAsyncIterator()
+                        try await firstOut.write(ByteBuffer(string: "one"))
+                        #expect(try await EchoTestClient.read(3, from: &firstReplies) == Array("ONE".utf8))
+                        try await secondOut.write(ByteBuffer(string: "two"))
+                        #expect(try await EchoTestClient.read(3, from: &secondReplies) == Array("TWO".utf8))
+
+                        let third = try await EchoTestClient.connect(port: port)
+                        try await third.executeThenClose { thirdIn, thirdOut in
+                            var thirdReplies = thirdIn.makeAsyncIterator()
+                            try? await thirdOut.write(ByteBuffer(string: "three"))
+                            // The server closed it on arrival: end of stream (or a reset), no reply.
+                            let reply = try? await EchoTestClient.read(5, from: &thirdReplies)
+                            #expect(reply == nil)
+                        }
+                        #expect(server.rejectedConnections == 1)
+
+                        try await firstOut.write(ByteBuffer(string: "still here"))
+                        #expect(try await EchoTestClient.read(10, from: &firstReplies) == Array("STILL HERE".utf8))
+                        try await secondOut.write(ByteBuffer(string: "me too"))
+                        #expect(try await EchoTestClient.read(6, from: &secondReplies) == Array("ME TOO".utf8))
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aSilentConnectionIsClosedAfterTheIdleTimeout() async throws {
+        let configuration = EchoServerConfiguration(port: 0, idleTimeout: .milliseconds(200))
+        try await EchoServer.withRunning(configuration) { server in
+            let port = server.port
+            try await withDeadline(seconds: 10) {
+                let connection = try await EchoTestClient.connect(port: port)
+                try await connection.executeThenClose { inbound, _ in
+                    var replies = inbound.makeAsyncIterator()
+                    // Nothing is sent: the next thing to arrive is the server's close.
+                    let next = try? await replies.next()
+                    #expect(next == nil)
+                }
+            }
+            #expect(await waitUntil(seconds: 5) { server.openConnections == 0 })
+        }
+    }
+
+    @Test func aTalkingConnectionOutlivesTheIdleTimeout() async throws {
+        let configuration = EchoServerConfiguration(port: 0, idleTimeout: .milliseconds(500))
+        try await EchoServer.withRunning(configuration) { server in
+            let port = server.port
+            try await withDeadline(seconds: 30) {
+                let connection = try await EchoTestClient.connect(port: port)
+                try await connection.executeThenClose { inbound, outbound in
+                    var replies = inbound.makeAsyncIterator()
+                    // Twice the idle timeout in all, never silent for more than a tenth of it.
+                    for round in 0..<20 {
+                        try await outbound.write(ByteBuffer(string: "ping \(round)"))
+                        let reply = try await EchoTestClient.read("ping \(round)".utf8.count, from: &replies)
+                        #expect(reply == Array("PING \(round)".utf8))
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func badConfigurationsNameTheProblem() async throws {
+        await #expect(throws: EchoServerError.self) {
+            _ = try await EchoServer.start(EchoServerConfiguration(port: 0, maxConnections: 0))
+        }
+        await #expect(throws: EchoServerError.self) {
+            _ = try await EchoServer.start(EchoServerConfiguration(port: 70000))
+        }
+        await #expect(throws: EchoServerError.self) {
+            _ = try await EchoServer.start(EchoServerConfiguration(port: 0, idleTimeout: .zero))
+        }
+    }
+
+    @Test func aPortInUseIsAnError() async throws {
+        try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
+            await #expect(throws: (any Error).self) {
+                _ = try await EchoServer.start(EchoServerConfiguration(port: server.port))
+            }
+        }
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass.
+func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
