@@ -1,6 +1,111 @@
 import ArgumentParser
+import Foundation
+import Logging
+import SpindleServer
 
+/// `spindle serve`: the course's Flask service (`/` fans out three reads, `/is_prime/{numbers}`
+/// checks primes on a process pool), with bounded queues, deadlines, metrics and a graceful
+/// shutdown on SIGTERM / SIGINT.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "The web service (not built yet)")
-    func run() async throws { throw ValidationError("not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "The web service: the course's Flask app, with bounded pools, deadlines and metrics.",
+        discussion: """
+            Routes: GET / (the three reads at once; ?pool=threads runs them as the course did, \
+            blocking a thread pool), GET /sequential (one after another), \
+            GET /is_prime/{n,n,...} (trial division on the CPU pool; ?method=miller-rabin answers \
+            inline), GET /health, GET /metrics (Prometheus). Work beyond --queue-capacity is \
+            answered 503 with Retry-After; a request past --deadline gets 504. On SIGTERM or \
+            SIGINT the listener closes, in-flight requests finish (up to --grace-period), then \
+            the worker processes exit. Prints "listening on URL" once it accepts connections.
+            """
+    )
+
+    @Option(help: "The address to bind (loopback by default).")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to bind; 0 picks a free one.")
+    var port = 8080
+
+    @Option(help: "Workers of the CPU pool (default: the number of cores).")
+    var cpuWorkers: Int?
+
+    @Option(help: "Where /is_prime runs: processes (the course's ProcessPoolExecutor) or threads.")
+    var cpuPool: ServiceConfiguration.CPUPoolKind = .processes
+
+    @Option(help: "The most numbers one /is_prime request may list.")
+    var maxNumbers = 1000
+
+    @Option(help: "Tasks that may wait for a worker; beyond it requests get 503.")
+    var queueCapacity = 1024
+
+    @Option(help: "How long a request may take before it is answered 504 (e.g. 10s, 500ms).")
+    var deadline = ServeDurationOption(.seconds(10))
+
+    @Option(help: "The simulated read_file of GET / (the course: 0.1s).")
+    var fileWait = ServeDurationOption(.milliseconds(100))
+
+    @Option(help: "The simulated read_db of GET / (the course: 0.2s).")
+    var dbWait = ServeDurationOption(.milliseconds(200))
+
+    @Option(help: "The simulated read_api of GET / (the course: 0.3s).")
+    var apiWait = ServeDurationOption(.milliseconds(300))
+
+    @Option(help: "Threads of the GET /?pool=threads design (default: min(32, cores + 4), as Python's).")
+    var ioThreads: Int?
+
+    @Option(help: "How long in-flight requests may take to finish after SIGTERM / SIGINT.")
+    var gracePeriod = ServeDurationOption(.seconds(10))
+
+    @Option(help: "trace, debug (one line per request), info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func run() async throws {
+        let configuration = ServiceConfiguration(
+            host: host, port: port, cpuWorkers: cpuWorkers, cpuPool: cpuPool, maxNumbers: maxNumbers,
+            queueCapacity: queueCapacity, deadline: deadline.duration, fileWait: fileWait.duration,
+            dbWait: dbWait.duration, apiWait: apiWait.duration, ioThreads: ioThreads)
+        do {
+            try configuration.validate()
+        } catch let error as ServiceConfigurationError {
+            throw ValidationError(error.description)
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(logLevel)'")
+        }
+        var logger = Logger(label: "spindle.serve")
+        logger.logLevel = level
+        let summary = "CPU pool: \(configuration.cpuWorkers) \(cpuPool.rawValue), queue \(queueCapacity), deadline \(deadline)"
+        try await WebService.serve(configuration, gracePeriod: gracePeriod.duration, logger: logger) { service in
+            // Written unbuffered: `spindle bench serve` waits for this line on a pipe.
+            FileHandle.standardOutput.write(Data("spindle serve listening on \(service.origin) (\(summary))\n".utf8))
+        }
+    }
+}
+
+extension ServiceConfiguration.CPUPoolKind: ExpressibleByArgument {}
+
+/// A duration on the command line: `10s`, `250ms`, `1.5s`, `2m`, or a plain number of seconds.
+struct ServeDurationOption: ExpressibleByArgument, CustomStringConvertible, Sendable {
+    var duration: Duration
+
+    init(_ duration: Duration) {
+        self.duration = duration
+    }
+
+    init?(argument: String) {
+        let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
+        let unit = units.first { text.hasSuffix($0.suffix) } ?? ("", 1)
+        guard let value = Double(text.dropLast(unit.suffix.count)), value.isFinite, value >= 0 else { return nil }
+        duration = .nanoseconds(Int64((value * unit.seconds * 1e9).rounded()))
+    }
+
+    var description: String {
+        let (seconds, attoseconds) = duration.components
+        let total = Double(seconds) + Double(attoseconds) / 1e18
+        return total < 1 ? String(format: "%gms", total * 1000) : String(format: "%gs", total)
+    }
+
+    var defaultValueDescription: String { description }
 }

@@ -28,6 +28,9 @@ public struct ServiceConfiguration: Sendable {
     public var queueCapacity: Int
     /// How long a request may take before it is answered 504; its queued pool work is cancelled.
     public var deadline: Duration
+    /// A CPU job running longer has its worker process killed and replaced (its request has
+    /// long been answered 504 by then); default: the deadline.
+    public var jobTimeout: Duration
     /// The simulated `read_file` of `GET /` (the course: 0.1 s).
     public var fileWait: Duration
     /// The simulated `read_db` (the course: 0.2 s).
@@ -63,6 +66,7 @@ public struct ServiceConfiguration: Sendable {
         maxNumbers: Int = 1000,
         queueCapacity: Int = 1024,
         deadline: Duration = .seconds(10),
+        jobTimeout: Duration? = nil,
         fileWait: Duration = .milliseconds(100),
         dbWait: Duration = .milliseconds(200),
         apiWait: Duration = .milliseconds(300),
@@ -80,6 +84,7 @@ public struct ServiceConfiguration: Sendable {
         self.maxNumbers = maxNumbers
         self.queueCapacity = queueCapacity
         self.deadline = deadline
+        self.jobTimeout = jobTimeout ?? deadline
         self.fileWait = fileWait
         self.dbWait = dbWait
         self.apiWait = apiWait
@@ -115,6 +120,9 @@ public struct ServiceConfiguration: Sendable {
         }
         if deadline <= .zero {
             throw fail("deadline must be positive, got \(deadline)")
+        }
+        if jobTimeout <= .zero {
+            throw fail("job-timeout must be positive, got \(jobTimeout)")
         }
         for (name, wait) in [("file-wait", fileWait), ("db-wait", dbWait), ("api-wait", apiWait)] where wait < .zero {
             throw fail("\(name) must not be negative, got \(wait)")

@@ -49,8 +49,8 @@ final class ServicePools: Service, Sendable {
                 try ProcessPool(
                     configuration: ProcessPoolConfiguration(
                         maxWorkers: configuration.cpuWorkers,
-                        // A job the request stopped waiting for must not hold its worker for long.
-                        taskTimeout: configuration.deadline,
+                        // A job its request stopped waiting for must not hold a worker for long.
+                        taskTimeout: configuration.jobTimeout,
                         queueCapacity: configuration.queueCapacity,
                         workerExecutable: configuration.workerExecutable,
                         workerArguments: configuration.workerArguments

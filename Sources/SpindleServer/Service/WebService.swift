@@ -53,6 +53,9 @@ public final class WebService: Sendable {
         self.stopAction = stop
     }
 
+    /// The port actually bound.
+    public var port: Int { URL(string: origin)?.port ?? 0 }
+
     /// The URL of `path` (which starts with `/`) on this service.
     public func url(path: String) -> URL {
         URL(string: origin + path)!

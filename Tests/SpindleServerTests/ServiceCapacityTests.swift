@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+@testable import SpindleServer
+import Spindle
+import Testing
+
+/// What the service does at and beyond its limits: a full queue, a deadline, a dead worker,
+/// a shutdown with requests in flight.
+@Suite("Service capacity and failures")
+struct ServiceCapacityTests {
+    @Test("a full CPU queue answers 503 with Retry-After at once; the queued work still completes")
+    func queueFull() async throws {
+        let configuration = try ServiceTestSupport.configuration {
+            $0.cpuWorkers = 1
+            $0.queueCapacity = 1
+        }
+        let app = try buildApplication(configuration: configuration)
+        try await app.test(.router) { client in
+            async let holding = client.executeRequest(uri: "/debug/sleep/300", method: .get, headers: [:], body: nil)
+            try await ServiceTestSupport.waitForMetrics(client, "the worker to be busy") { ServiceTestSupport.sample($0, "spindle_pool_busy_workers") == 1 }
+            async let queued = client.executeRequest(uri: "/is_prime/2", method: .get, headers: [:], body: nil)
+            try await ServiceTestSupport.waitForMetrics(client, "a task to be queued") { ServiceTestSupport.sample($0, "spindle_pool_queued_tasks") == 1 }
+
+            let rejected = try await client.executeRequest(uri: "/is_prime/3", method: .get, headers: [:], body: nil)
+            #expect(rejected.status == .serviceUnavailable)
+            #expect(rejected.headers[.retryAfter] == "1")
+            #expect((rejected.bodyJSON["error"] as? String)?.contains("capacity") == true, "body: \(rejected.bodyText)")
+
+            #expect(try await holding.bodyText == #"{"slept_ms": 300}"#)
+            #expect(try await queued.bodyText == #"{"2": true}"#)
+        }
+    }
+
+    @Test("a request past its deadline gets 504 and its queued task is cancelled")
+    func deadline() async throws {
+        let configuration = try ServiceTestSupport.configuration {
+            $0.cpuWorkers = 1
+            $0.deadline = .milliseconds(300)
+            $0.jobTimeout = .seconds(30)  // let the running job finish rather than kill its worker
+        }
+        let app = try buildApplication(configuration: configuration)
+        try await app.test(.router) { client in
+            async let holding = client.executeRequest(uri: "/debug/sleep/1200", method: .get, headers: [:], body: nil)
+            try await ServiceTestSupport.waitForMetrics(client, "the worker to be busy") { ServiceTestSupport.sample($0, "spindle_pool_busy_workers") == 1 }
+
+            let late = try await client.executeRequest(uri: "/is_prime/2", method: .get, headers: [:], body: nil)
+            #expect(late.status == .gatewayTimeout)
+            #expect((late.bodyJSON["error"] as? String)?.contains("deadline of") == true, "body: \(late.bodyText)")
+            #expect(try await holding.status == .gatewayTimeout)
+
+            // The queued task was cancelled, the running one could not be; the worker goes on.
+            try await ServiceTestSupport.waitForMetrics(client, "the sleeping job to finish") { ServiceTestSupport.sample($0, "spindle_pool_busy_workers") == 0 }
+            let text = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).bodyText
+            #expect(ServiceTestSupport.sample(text, "spindle_pool_tasks_cancelled_total") == 1)
+            #expect(ServiceTestSupport.sample(text, "spindle_pool_tasks_completed_total") == 1)
+            let after = try await client.executeRequest(uri: "/is_prime/2", method: .get, headers: [:], body: nil)
+            #expect(after.bodyText == #"{"2": true}"#)
+        }
+    }
+
+    @Test("a worker that dies fails only its request with 500; the next request is served")
+    func workerDies() async throws {
+        let app = try buildApplication(configuration: ServiceTestSupport.configuration { $0.cpuWorkers = 1 })
+        try await app.test(.router) { client in
+            let crashed = try await client.executeRequest(uri: "/debug/crash", method: .get, headers: [:], body: nil)
+            #expect(crashed.status == .internalServerError)
+            let error = try #require(crashed.bodyJSON["error"] as? String, "body: \(crashed.bodyText)")
+            #expect(error.contains("died") && error.contains("replaced"), "error: \(error)")
+
+            let next = try await client.executeRequest(uri: "/is_prime/2,3,4", method: .get, headers: [:], body: nil)
+            #expect(next.status == .ok)
+            #expect(next.bodyText == #"{"2": true, "3": true, "4": false}"#)
+            let text = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).bodyText
+            #expect(ServiceTestSupport.sample(text, "spindle_pool_worker_restarts_total") == 1)
+            #expect(ServiceTestSupport.sample(text, "spindle_pool_live_workers") == 1)
+        }
+    }
+
+    @Test("debug routes exist only when enabled, and crash only with worker processes")
+    func debugRoutesOff() async throws {
+        let off = try buildApplication(configuration: ServiceTestSupport.configuration { $0.enableDebugRoutes = false })
+        try await off.test(.router) { client in
+            let crash = try await client.executeRequest(uri: "/debug/crash", method: .get, headers: [:], body: nil)
+            let sleep = try await client.executeRequest(uri: "/debug/sleep/1", method: .get, headers: [:], body: nil)
+            #expect(crash.status == .notFound)
+            #expect(sleep.status == .notFound)
+        }
+        let threads = try buildApplication(configuration: ServiceTestSupport.configuration { $0.cpuPool = .threads })
+        try await threads.test(.router) { client in
+            let crash = try await client.executeRequest(uri: "/debug/crash", method: .get, headers: [:], body: nil)
+            let sleep = try await client.executeRequest(uri: "/debug/sleep/1", method: .get, headers: [:], body: nil)
+            #expect(crash.status == .notFound)
+            #expect(sleep.bodyText == #"{"slept_ms": 1}"#)
+        }
+    }
+
+    @Test("graceful shutdown finishes the requests in flight, then stops listening")
+    func shutdownDrains() async throws {
+        let configuration = try ServiceTestSupport.configuration {
+            $0.fileWait = .milliseconds(300)
+            $0.dbWait = .milliseconds(300)
+            $0.apiWait = .milliseconds(300)
+        }
+        let service = try await WebService.start(configuration)
+        let port = service.port
+        let inFlight = 5
+        try await withThrowingTaskGroup(of: TestClient.Response.self) { group in
+            for _ in 0..<inFlight {
+                group.addTask {
+                    try await TestClient.withClient(host: "127.0.0.1", port: port) { try await $0.get("/") }
+                }
+            }
+            // Every request has reached the server (the scrape counts itself too).
+            try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline {
+                    let text = String(buffer: try await client.get("/metrics").body ?? ByteBuffer())
+                    if ServiceTestSupport.sample(text, "spindle_http_requests_in_flight") == Double(inFlight + 1) { return }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                Issue.record("the requests never were all in flight")
+            }
+            await service.stop()
+            var answered = 0
+            for try await response in group {
+                #expect(response.status == .ok)
+                #expect(response.body.map { String(buffer: $0) } == ServiceRoutesTests.readsJSON)
+                answered += 1
+            }
+            #expect(answered == inFlight)
+        }
+        await #expect(throws: (any Error).self, "the listener is closed") {
+            try await TestClient.withClient(host: "127.0.0.1", port: port) { try await $0.get("/health") }
+        }
+    }
+
+    @Test("shutting the pools down ends every worker process")
+    func poolsShutdownEndsWorkers() async throws {
+        let pools = try ServicePools(configuration: ServiceTestSupport.configuration { $0.cpuWorkers = 2 }, logger: .init(label: "test"))
+        guard case .processes(let pool) = pools.backend else {
+            Issue.record("expected worker processes")
+            return
+        }
+        let pids = pool.workerPIDs
+        #expect(pids.count == 2)
+        #expect(try await pools.values(of: [pools.submitIsPrime([97])]) == [[true]])
+        await pools.shutdown()
+        for pid in pids {
+            #expect(kill(pid, 0) == -1 && errno == ESRCH, "worker \(pid) is still there")
+        }
+    }
+}
