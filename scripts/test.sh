@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up what is missing and runs every test: the whole suite, the Spindle module's tests
+# again under Thread Sanitizer, and the quick tour. Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup-system.sh
+
+echo "== build (debug) =="
+swift build --build-tests
+
+echo "== swift test =="
+swift test --skip-build 2>&1 | tee .build/test.log
+grep -q "Test run with .* passed" .build/test.log
+
+echo "== Spindle module under Thread Sanitizer =="
+# A separate build folder, so the sanitized build does not replace the normal one.
+TSAN_OPTIONS="halt_on_error=0 exitcode=66" swift test --sanitize=thread --scratch-path .build-tsan \
+  --filter SpindleTests 2>&1 | tee .build/tsan.log
+if grep -q "WARNING: ThreadSanitizer" .build/tsan.log; then
+  echo "Thread Sanitizer reported a race (see above)" >&2
+  exit 1
+fi
+
+echo "== spindle tour --quick =="
+swift run --skip-build spindle tour --quick
+
+echo "All tests passed."
