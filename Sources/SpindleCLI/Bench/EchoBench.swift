@@ -1,7 +1,177 @@
 import ArgumentParser
+import Foundation
+import SpindleServer
 
+/// `spindle bench echo`: Spindle's echo server against the course's gevent server, both as
+/// processes of their own, driven by the same load client.
 struct EchoBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "echo", abstract: "The echo server against the seeds' gevent server (not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "echo",
+        abstract: "The echo server against the course's gevent server, same load client for both.",
+        discussion: """
+            Each server runs as its own process (`spindle echo serve --port 0`, and \
+            bench/python/gevent_echo.py, gevent installed with pip where missing) and is driven \
+            by EchoLoadClient from this process: --connections connections for --duration. \
+            echo.c100: round trips per second. echo.server_cpu: the server process's own CPU \
+            time (utime + stime from /proc) per round trip, in µs; lower is better.
+            """
+    )
+
     @OptionGroup var options: BenchOptions
-    func run() async throws { throw ValidationError("not built yet") }
+
+    @Option(help: "How long each server is driven (500ms, 10s, 1m).", transform: DurationArgument.parse)
+    var duration = DurationArgument.seconds(10)
+
+    @Option(help: "Connections at once.")
+    var connections = 100
+
+    func validate() throws {
+        guard duration.duration >= .milliseconds(100) else { throw ValidationError("--duration must be at least 100ms, got \(duration)") }
+        guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be between 1 and 10000, got \(connections)") }
+    }
+
+    func run() async throws {
+        let spindle = try await measure(name: "spindle", command: [BenchServerProcess.currentExecutable(), "echo", "serve", "--port", "0"])
+        try PythonPeer.ensure(modules: ["gevent"], packages: ["gevent"])
+        let script = try PythonPeer.scriptsDirectory().appendingPathComponent("gevent_echo.py").path
+        let gevent = try await measure(name: "gevent", command: ["/usr/bin/env", "python3", script, "127.0.0.1", "0"])
+
+        var report = BenchReport(suite: "echo")
+        report.add(BenchFigure(
+            name: "echo.c\(connections)", unit: "round trips/s", value: spindle.load.roundTripsPerSecond,
+            direction: .higherIsBetter, baseline: "gevent echo server (course)", baselineValue: gevent.load.roundTripsPerSecond,
+            extra: [("p99_ms", spindle.load.latencyMilliseconds(99)), ("baseline_p99_ms", gevent.load.latencyMilliseconds(99))]))
+        report.add(BenchFigure(
+            name: "echo.server_cpu", unit: "us/round trip", value: spindle.cpuMicrosecondsPerRoundTrip,
+            direction: .lowerIsBetter, baseline: "gevent echo server (course)", baselineValue: gevent.cpuMicrosecondsPerRoundTrip))
+        report.notes.append("\(connections) connections for \(duration) per server; load client in this process, servers in their own.")
+        for run in [spindle, gevent] where run.load.errors > 0 {
+            report.notes.append("\(run.name): \(run.load.errors) errors (wrong replies \(run.load.wrongReplies), disconnects \(run.load.disconnects), failed connections \(run.load.connectFailures))")
+        }
+        report.print(json: options.json)
+    }
+
+    /// What one server did under the load.
+    struct ServerRun {
+        var name: String
+        var load: EchoLoadReport
+        var cpuSeconds: Double
+
+        var cpuMicrosecondsPerRoundTrip: Double {
+            load.roundTrips > 0 ? cpuSeconds * 1e6 / Double(load.roundTrips) : .nan
+        }
+    }
+
+    private func measure(name: String, command: [String]) async throws -> ServerRun {
+        let server = try BenchServerProcess(command: command, name: name)
+        defer { server.stop() }
+        let before = try server.cpuSeconds()
+        let load = try await EchoLoadClient.run(
+            EchoLoadConfiguration(port: server.port, connections: connections, duration: duration.duration))
+        let after = try server.cpuSeconds()
+        return ServerRun(name: name, load: load, cpuSeconds: after - before)
+    }
+}
+
+/// A server started as a child process for a benchmark: waits for its `listening on HOST:PORT`
+/// line, reads its CPU time from /proc, and is stopped by PID (SIGTERM, then SIGKILL).
+final class BenchServerProcess {
+    let name: String
+    /// The port it reported; set once it has.
+    private(set) var port = 0
+    private let process = Process()
+    private let errors: ReadInBackground
+
+    /// This executable, as the kernel knows it (works whatever directory it was started from).
+    static func currentExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    init(command: [String], name: String, startTimeout: Double = 60) throws {
+        self.name = name
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        let output = Pipe()
+        let errorOutput = Pipe()
+        process.standardOutput = output
+        process.standardError = errorOutput
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        errors = ReadInBackground(errorOutput.fileHandleForReading)
+
+        // A thread reads the output: it reports the port, then keeps draining so the server
+        // never blocks on a full pipe.
+        let found = DispatchSemaphore(value: 0)
+        let box = PortBox()
+        let reader = output.fileHandleForReading
+        Thread.detachNewThread {
+            var text = ""
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                guard box.port == nil else { continue }
+                text += String(decoding: chunk, as: UTF8.self)
+                if let port = Self.listeningPort(in: text) {
+                    box.port = port
+                    found.signal()
+                }
+            }
+            found.signal()
+        }
+        if found.wait(timeout: .now() + startTimeout) == .timedOut || box.port == nil {
+            stop()
+            throw PythonPeer.Failure(description: "\(name) server did not report `listening on HOST:PORT`: \(String(decoding: errors.finish(), as: UTF8.self).suffix(800))")
+        }
+        port = box.port!
+    }
+
+    /// The port in the first `listening on HOST:PORT` line of `text`.
+    static func listeningPort(in text: String) -> Int? {
+        for line in text.split(separator: "\n") where line.hasPrefix("listening on ") {
+            let address = line.dropFirst("listening on ".count).split(separator: " ").first ?? ""
+            if let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) {
+                return port
+            }
+        }
+        return nil
+    }
+
+    /// User plus system CPU time the process has used, from /proc/PID/stat.
+    func cpuSeconds() throws -> Double {
+        let pid = process.processIdentifier
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else {
+            throw PythonPeer.Failure(description: "cannot read /proc/\(pid)/stat of the \(name) server")
+        }
+        // After the command name: state is field 3, utime field 14, stime field 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            throw PythonPeer.Failure(description: "unexpected /proc/\(pid)/stat: \(stat.prefix(200))")
+        }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within five seconds; reaps it.
+    func stop() {
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// The port found by the reader thread; read by the starting thread after the semaphore.
+private final class PortBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int?
+    var port: Int? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
 }
