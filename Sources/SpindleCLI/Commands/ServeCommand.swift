@@ -39,23 +39,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tasks that may wait for a worker; beyond it requests get 503.")
     var queueCapacity = 1024
 
-    @Option(help: "How long a request may take before it is answered 504 (e.g. 10s, 500ms).")
-    var deadline = ServeDurationOption(.seconds(10))
+    @Option(help: "How long a request may take before it is answered 504 (e.g. 10s, 500ms).", transform: DurationArgument.parse)
+    var deadline = DurationArgument.seconds(10)
 
-    @Option(help: "The simulated read_file of GET / (the course: 0.1s).")
-    var fileWait = ServeDurationOption(.milliseconds(100))
+    @Option(help: "The simulated read_file of GET / (the course: 0.1s).", transform: DurationArgument.parse)
+    var fileWait = DurationArgument.milliseconds(100)
 
-    @Option(help: "The simulated read_db of GET / (the course: 0.2s).")
-    var dbWait = ServeDurationOption(.milliseconds(200))
+    @Option(help: "The simulated read_db of GET / (the course: 0.2s).", transform: DurationArgument.parse)
+    var dbWait = DurationArgument.milliseconds(200)
 
-    @Option(help: "The simulated read_api of GET / (the course: 0.3s).")
-    var apiWait = ServeDurationOption(.milliseconds(300))
+    @Option(help: "The simulated read_api of GET / (the course: 0.3s).", transform: DurationArgument.parse)
+    var apiWait = DurationArgument.milliseconds(300)
 
     @Option(help: "Threads of the GET /?pool=threads design (default: min(32, cores + 4), as Python's).")
     var ioThreads: Int?
 
-    @Option(help: "How long in-flight requests may take to finish after SIGTERM / SIGINT.")
-    var gracePeriod = ServeDurationOption(.seconds(10))
+    @Option(help: "How long in-flight requests may take to finish after SIGTERM / SIGINT.", transform: DurationArgument.parse)
+    var gracePeriod = DurationArgument.seconds(10)
 
     @Option(help: "trace, debug (one line per request), info, notice, warning, error or critical.")
     var logLevel = "info"
@@ -78,34 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
         let summary = "CPU pool: \(configuration.cpuWorkers) \(cpuPool.rawValue), queue \(queueCapacity), deadline \(deadline)"
         try await WebService.serve(configuration, gracePeriod: gracePeriod.duration, logger: logger) { service in
             // Written unbuffered: `spindle bench serve` waits for this line on a pipe.
-            FileHandle.standardOutput.write(Data("spindle serve listening on \(service.origin) (\(summary))\n".utf8))
+            FileHandle.standardOutput.write(Data("listening on \(service.origin) (\(summary))\n".utf8))
         }
     }
 }
 
 extension ServiceConfiguration.CPUPoolKind: ExpressibleByArgument {}
-
-/// A duration on the command line: `10s`, `250ms`, `1.5s`, `2m`, or a plain number of seconds.
-struct ServeDurationOption: ExpressibleByArgument, CustomStringConvertible, Sendable {
-    var duration: Duration
-
-    init(_ duration: Duration) {
-        self.duration = duration
-    }
-
-    init?(argument: String) {
-        let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
-        let unit = units.first { text.hasSuffix($0.suffix) } ?? ("", 1)
-        guard let value = Double(text.dropLast(unit.suffix.count)), value.isFinite, value >= 0 else { return nil }
-        duration = .nanoseconds(Int64((value * unit.seconds * 1e9).rounded()))
-    }
-
-    var description: String {
-        let (seconds, attoseconds) = duration.components
-        let total = Double(seconds) + Double(attoseconds) / 1e18
-        return total < 1 ? String(format: "%gms", total * 1000) : String(format: "%gs", total)
-    }
-
-    var defaultValueDescription: String { description }
-}
