@@ -151,4 +151,23 @@ struct ServiceRoutesTests {
             #expect(ServiceTestSupport.sample(text, "spindle_pool_queued_tasks") == 0)
         }
     }
+
+    @Test(
+        "a configuration out of range is refused, naming the field",
+        arguments: ["port", "cpu-workers", "max-numbers", "queue-capacity", "deadline", "db-wait", "worker executable"]
+    )
+    func invalidConfiguration(field: String) throws {
+        var configuration = try ServiceConfiguration(port: 0, workerExecutable: ServiceTestSupport.workerExecutable())
+        switch field {
+        case "port": configuration.port = 70_000
+        case "cpu-workers": configuration.cpuWorkers = 0
+        case "max-numbers": configuration.maxNumbers = 0
+        case "queue-capacity": configuration.queueCapacity = 0
+        case "deadline": configuration.deadline = .zero
+        case "db-wait": configuration.dbWait = .milliseconds(-1)
+        default: configuration.workerExecutable = "/nonexistent/spindle"
+        }
+        let error = #expect(throws: ServiceConfigurationError.self) { try buildApplication(configuration: configuration) }
+        #expect(error?.description.contains(field) == true, "\(String(describing: error))")
+    }
 }

@@ -105,4 +105,6 @@ if __name__ == "__main__":
     process_pool = ProcessPoolExecutor()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # The bench waits for this line, then for /health to answer.
+    print(f"listening on 127.0.0.1:{sys.argv[1]}", flush=True)
     app.run(host="127.0.0.1", port=int(sys.argv[1]), threaded=True)

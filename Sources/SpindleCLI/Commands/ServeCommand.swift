@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Where /is_prime runs: processes (the course's ProcessPoolExecutor) or threads.")
     var cpuPool: ServiceConfiguration.CPUPoolKind = .processes
 
+    @Option(help: "The most client connections open at once.")
+    var maxConnections = 10_000
+
     @Option(help: "The most numbers one /is_prime request may list.")
     var maxNumbers = 1000
 
@@ -62,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = ServiceConfiguration(
-            host: host, port: port, cpuWorkers: cpuWorkers, cpuPool: cpuPool, maxNumbers: maxNumbers,
+            host: host, port: port, cpuWorkers: cpuWorkers, cpuPool: cpuPool, maxConnections: maxConnections, maxNumbers: maxNumbers,
             queueCapacity: queueCapacity, deadline: deadline.duration, fileWait: fileWait.duration,
             dbWait: dbWait.duration, apiWait: apiWait.duration, ioThreads: ioThreads)
         do {

@@ -21,6 +21,9 @@ public struct ServiceConfiguration: Sendable {
     public var cpuWorkers: Int
     /// Which pool checks primes.
     public var cpuPool: CPUPoolKind
+    /// The most client connections open at once; beyond it the server stops accepting until
+    /// one closes (the kernel's listen backlog holds the rest).
+    public var maxConnections: Int
     /// The most numbers one `/is_prime` request may list.
     public var maxNumbers: Int
     /// Tasks that may wait for a CPU worker (and work items for the `?pool=threads` design);
@@ -63,6 +66,7 @@ public struct ServiceConfiguration: Sendable {
         port: Int = 8080,
         cpuWorkers: Int? = nil,
         cpuPool: CPUPoolKind = .processes,
+        maxConnections: Int = 10_000,
         maxNumbers: Int = 1000,
         queueCapacity: Int = 1024,
         deadline: Duration = .seconds(10),
@@ -81,6 +85,7 @@ public struct ServiceConfiguration: Sendable {
         self.port = port
         self.cpuWorkers = cpuWorkers ?? cores
         self.cpuPool = cpuPool
+        self.maxConnections = maxConnections
         self.maxNumbers = maxNumbers
         self.queueCapacity = queueCapacity
         self.deadline = deadline
@@ -111,6 +116,9 @@ public struct ServiceConfiguration: Sendable {
         }
         if !(1...1024).contains(ioThreads) {
             throw fail("io-threads must be in 1...1024, got \(ioThreads)")
+        }
+        if !(1...1_000_000).contains(maxConnections) {
+            throw fail("max-connections must be in 1...1000000, got \(maxConnections)")
         }
         if !(1...Self.maximumNumbers).contains(maxNumbers) {
             throw fail("max-numbers must be in 1...\(Self.maximumNumbers), got \(maxNumbers)")

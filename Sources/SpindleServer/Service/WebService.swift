@@ -29,7 +29,9 @@ public func buildApplication(
     let state = try ServiceState(configuration: configuration, logger: logger)
     return Application(
         router: state.makeRouter(),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), backlog: 4096),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), backlog: 4096,
+            availableConnectionsDelegate: .maximum(configuration.maxConnections, logger: logger)),
         services: [state.pools],
         onServerRunning: onServerRunning,
         logger: logger
