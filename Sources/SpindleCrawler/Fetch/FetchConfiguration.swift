@@ -75,8 +75,10 @@ public struct FetchConfiguration: Sendable, Equatable {
         if maxConnectionsPerHost < 1 {
             throw invalid("maxConnectionsPerHost must be at least 1, got \(maxConnectionsPerHost)")
         }
-        if userAgent.contains(where: { $0 == "\r" || $0 == "\n" }) || accept.contains(where: { $0 == "\r" || $0 == "\n" }) {
-            throw invalid("userAgent and accept must not contain line breaks")
+        // Scalars, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        for (name, value) in [("userAgent", userAgent), ("accept", accept)]
+        where value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
+            throw invalid("\(name) must not contain line breaks")
         }
     }
 }

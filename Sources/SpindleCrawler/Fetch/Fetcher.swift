@@ -78,21 +78,28 @@ public final class Fetcher: Sendable {
         let target = try Self.validated(url)
         let start = ContinuousClock.now
         let deadline = start + configuration.totalTimeout
-        // AsyncHTTPClient's deadline covers the response head only, so the body is raced
-        // against the same deadline here.
-        return try await withThrowingTaskGroup(of: FetchedPage?.self) { group in
-            group.addTask {
-                try await self.transfer(url, target: target, start: start)
+        do {
+            // AsyncHTTPClient's deadline covers the response head only, so the body is raced
+            // against the same deadline here.
+            return try await withThrowingTaskGroup(of: FetchedPage?.self) { group in
+                group.addTask {
+                    try await self.transfer(url, target: target, start: start)
+                }
+                group.addTask {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                if let page = try await group.next()! {
+                    return page
+                }
+                throw FetchError(.timeout, url: target, "no complete response within the total timeout of \(configuration.totalTimeout)")
             }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                return nil
-            }
-            defer { group.cancelAll() }
-            if let page = try await group.next()! {
-                return page
-            }
-            throw FetchError(.timeout, url: target, "no complete response within the total timeout of \(configuration.totalTimeout)")
+        } catch {
+            // The client reports a cancelled request as its own error; the caller should see
+            // the cancellation it asked for.
+            if Task.isCancelled { throw CancellationError() }
+            throw error
         }
     }
 

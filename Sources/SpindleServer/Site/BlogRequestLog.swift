@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a running ``BlogSite`` has been asked for: requests per path, the total, the user
-/// agents, and the most requests it was serving at once. Crawler tests read it to check
+/// agents, the most requests it was serving at once, and the connections they came on. Crawler tests read it to check
 /// politeness (per-host concurrency, robots.txt, no page fetched twice).
 ///
 /// A request counts as *in flight* from its arrival until its response is ready to send
@@ -26,8 +26,14 @@ public final class BlogRequestLog: @unchecked Sendable {
         public var streamedBytesByPath: [String: Int] = [:]
         /// Streamed responses that ended early because the client went away (or the site stopped).
         public var abortedStreams = 0
-        /// Streamed responses written to the end.
+        /// Streamed responses written to the end. (Written means handed to the kernel: a client
+        /// that gave up may not have read them.)
         public var completedStreams = 0
+        /// TCP connections accepted so far.
+        public var acceptedConnections = 0
+        /// TCP connections open now. A client that keeps connections for reuse leaves them open;
+        /// one that abandons a response must close its connection.
+        public var openConnections = 0
     }
 
     /// How many distinct paths are counted one by one; the log stays bounded however many
@@ -92,6 +98,17 @@ public final class BlogRequestLog: @unchecked Sendable {
         lock.withLock {
             if completed { state.completedStreams += 1 } else { state.abortedStreams += 1 }
         }
+    }
+
+    func connectionOpened() {
+        lock.withLock {
+            state.acceptedConnections += 1
+            state.openConnections += 1
+        }
+    }
+
+    func connectionClosed() {
+        lock.withLock { state.openConnections -= 1 }
     }
 
     private static func increment(_ counts: inout [String: Int], _ key: String, limit: Int) {

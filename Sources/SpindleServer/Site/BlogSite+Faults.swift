@@ -7,8 +7,8 @@ extension BlogSiteState {
     struct ConnectionDropped: Error {}
 
     func addFaultRoutes(to router: Router<BasicRequestContext>) {
+        // The router ignores a trailing slash: this serves `/faults/` too.
         router.get("/faults") { _, _ in Self.html(try self.requireFixedPages().faultIndex) }
-        router.get("/faults/") { _, _ in Self.html(try self.requireFixedPages().faultIndex) }
 
         router.get(RouterPath(BlogSiteFault.stall.path)) { _, _ in
             Self.partialResponse(declaredLength: 16 * 1024, sentLength: 4 * 1024) { writer, rest in

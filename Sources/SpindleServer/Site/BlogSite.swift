@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -179,7 +180,11 @@ public final class BlogSite: Sendable {
         let host = state.configuration.host
         return Application(
             router: state.makeRouter(),
-            configuration: .init(address: .hostname(host, port: state.configuration.port), backlog: 1024),
+            configuration: .init(
+                address: .hostname(host, port: state.configuration.port),
+                backlog: 1024,
+                availableConnectionsDelegate: ConnectionCounter(log: state.requestLog)
+            ),
             onServerRunning: { channel in
                 let origin = "http://\(linkHost(forBindHost: host)):\(channel.localAddress?.port ?? 0)"
                 state.didBind(origin: origin)
@@ -249,6 +254,15 @@ public struct BlogSiteError: Error, CustomStringConvertible {
     init(_ description: String) {
         self.description = description
     }
+}
+
+/// Counts the site's TCP connections into its request log; never refuses one.
+private struct ConnectionCounter: AvailableConnectionsDelegate {
+    let log: BlogRequestLog
+
+    func connectionOpened() { log.connectionOpened() }
+    func connectionClosed() { log.connectionClosed() }
+    func isAcceptingNewConnections() -> Bool { true }
 }
 
 /// Lets the `serve` handle reach its service group, which only exists after the application
