@@ -67,8 +67,16 @@ public final class BlogSite: Sendable {
             }
         }
         let stop: @Sendable () async -> Void = {
-            task.cancel()
+            // Graceful first (the listener closes, in-flight requests finish, stalled fault
+            // responses are cut short); anything still running after the grace period is
+            // cancelled.
+            await group.triggerGracefulShutdown()
+            let deadline = Task {
+                guard (try? await Task.sleep(for: BlogSite.shutdownGracePeriod)) != nil else { return }
+                task.cancel()
+            }
             await task.value
+            deadline.cancel()
         }
         do {
             guard let origin = try await listening.first(where: { _ in true }) else {
@@ -117,11 +125,15 @@ public final class BlogSite: Sendable {
         }
     }
 
-    /// Stops serving and waits until the server is down. Open connections are closed, stalled
-    /// responses end. Calling it again does nothing more.
+    /// Stops serving and waits until the server is down: the listener closes, requests in
+    /// flight finish (stalled fault responses end at once), and whatever still runs after
+    /// ``shutdownGracePeriod`` is cancelled. Calling it again does nothing more.
     public func stop() async {
         await stopAction()
     }
+
+    /// How long ``stop()`` lets requests in flight finish before it cancels them.
+    public static let shutdownGracePeriod: Duration = .seconds(5)
 
     // MARK: URLs and expected crawl output
 
