@@ -1,6 +1,175 @@
 import ArgumentParser
+import Foundation
+import Logging
+import SpindleCrawler
 
+/// `spindle crawl`: fetches pages with one of the course's crawler designs and writes one record
+/// per selected element (or per page) as JSON Lines or CSV.
 struct CrawlCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "crawl", abstract: "Crawl pages and extract records (not built yet)")
-    func run() async throws { throw ValidationError("not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "crawl",
+        abstract: "Fetch pages and extract records, with any of the course's crawler designs.",
+        discussion: """
+            With --select, one record per matching element: {"page", "href", "text"} (href made \
+            absolute, text trimmed). Without it, one record per page: {"page", "status", "bytes", \
+            "title"}. Records go to standard output as JSON Lines, or to a .jsonl or .csv file \
+            (CSV: header row, RFC 4180 quoting).
+
+            Engines (every one yields the same records; --concurrency bounds each alike):
+              sequential      one page at a time (the course's single_thread)
+              threads         one OS thread per page, at most --concurrency at once (multi_thread)
+              pool            thread pool: map to fetch, submit + asCompleted to parse
+              pool-callbacks  thread pool: parse in each future's done callback
+              pipeline        --concurrency fetcher threads → bounded queue → --parsers parser threads
+              async           a task per page under an AsyncSemaphore (asyncio + Semaphore), default
+
+            On a terminal, a progress line on standard error shows pages done, failures, pages/s \
+            and the pipeline's queue depths; a summary follows at the end. Each failed URL is \
+            logged on standard error with its reason. --json-summary prints the summary as one \
+            JSON object on standard output after the records, or on standard error when the \
+            records go to standard output (so standard output stays pure JSON Lines).
+
+            Exit status: 0 when at least one page was crawled (failures of others are only \
+            reported), 1 when none could be, 64 for bad arguments.
+            """
+    )
+
+    @Argument(help: "Pages to crawl: http:// or https:// URLs.")
+    var urls: [String] = []
+
+    @Option(name: .customLong("urls-from"), help: ArgumentHelp("A file of URLs, one per line (blank lines and # comments skipped).", valueName: "file"))
+    var urlsFrom: String?
+
+    @Option(help: ArgumentHelp("A CSS selector, such as 'a.post-item-title': one record per matching element.", valueName: "css"))
+    var select: String?
+
+    @Option(help: "How pages are scheduled: \(CrawlEngineKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var engine: CrawlEngineKind = .async
+
+    @Option(help: "Pages fetched at once: threads, pool size, fetcher threads or semaphore permits.")
+    var concurrency = 16
+
+    @Option(help: "Parser threads of the pipeline engine.")
+    var parsers = 2
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Where records go: a .jsonl or .csv file, or - for standard output.", valueName: "path"))
+    var output = "-"
+
+    @Option(help: "The longest one fetch may take (500ms, 30s, 2m).", transform: DurationArgument.parse)
+    var timeout = DurationArgument.seconds(30)
+
+    @Flag(help: "Print the summary as one JSON object (see above for where).")
+    var jsonSummary = false
+
+    @Flag(help: "No progress line and no closing summary (failed URLs are still reported).")
+    var quiet = false
+
+    func validate() throws {
+        do {
+            try engineOptions.validate()
+            _ = try extraction()
+            _ = try RecordFormat(path: output)
+            _ = try pageTasks()
+        } catch let error as CrawlInputError {
+            throw ValidationError(error.description)
+        }
+        guard timeout.duration > .zero else { throw ValidationError("--timeout must be more than 0, got \(timeout)") }
+    }
+
+    func run() async throws {
+        let tasks = try pageTasks()
+        let extraction = try extraction()
+        let records: any RecordSink
+        do {
+            records = try RecordSinks.open(path: output, shape: extraction.shape)
+        } catch {
+            // Thrown from run(), a ValidationError would print the root command's usage.
+            FileHandle.standardError.write(Data("Error: \(error)\nUsage: spindle \(Self.usageString())\n".utf8))
+            throw ExitCode.validationFailure
+        }
+        let logger = Logger(label: "spindle.crawl")
+        let progress = CrawlProgress(total: tasks.count)
+        let progressLine = ProgressLine(progress: progress, enabled: !quiet && ProgressLine.standardErrorIsTerminal)
+        let sink = RecordOutcomeSink(records: records) { failure in
+            progressLine.withLineCleared { logger.warning("failed \(failure.url): \(failure.reason)") }
+        }
+        logger.debug("crawling \(tasks.count) pages with the \(engine.rawValue) engine, concurrency \(concurrency)")
+
+        progressLine.start()
+        let summary: CrawlSummary
+        do {
+            summary = try await withFetcher(fetchConfiguration) { fetcher in
+                let crawler = Crawler(engine: engine, processor: PageProcessor(fetcher: fetcher, extraction: extraction), options: engineOptions)
+                return try await crawler.run(tasks, sink: sink, progress: progress)
+            }
+        } catch {
+            progressLine.stop()
+            try? records.finish()
+            throw error
+        }
+        progressLine.stop()
+        try records.finish()
+
+        if !quiet {
+            FileHandle.standardError.write(Data("crawled \(summary.text)\n".utf8))
+        }
+        if jsonSummary {
+            let line = Data((summary.jsonText(peakResidentMegabytes: ProcessMemory.peakResidentMegabytes()) + "\n").utf8)
+            (output == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(line)
+        }
+        if summary.exitStatus != 0 {
+            throw ExitCode(summary.exitStatus)
+        }
+    }
+
+    private var engineOptions: CrawlEngineOptions {
+        CrawlEngineOptions(concurrency: concurrency, parsers: parsers)
+    }
+
+    /// Connections per host at least the concurrency, so no page waits inside the fetcher for
+    /// a connection; the read and connect timeouts never longer than the whole fetch's.
+    private var fetchConfiguration: FetchConfiguration {
+        var configuration = FetchConfiguration(totalTimeout: timeout.duration)
+        configuration.readTimeout = min(configuration.readTimeout, timeout.duration)
+        configuration.connectTimeout = min(configuration.connectTimeout, timeout.duration)
+        configuration.maxConnectionsPerHost = max(configuration.maxConnectionsPerHost, concurrency)
+        return configuration
+    }
+
+    private func extraction() throws -> RecordExtraction {
+        guard let select else { return .pageSummary }
+        do {
+            return .selection(try CSSSelector(select))
+        } catch {
+            throw CrawlInputError("--select: \(error.description)")
+        }
+    }
+
+    /// The URLs given as arguments, then those of --urls-from.
+    private func pageTasks() throws(CrawlInputError) -> [PageTask] {
+        var tasks = try urls.map { text throws(CrawlInputError) in try PageTask(parsing: text) }
+        if let urlsFrom {
+            tasks += try PageTask.tasks(fromList: try Self.readList(urlsFrom), source: urlsFrom)
+        }
+        guard !tasks.isEmpty else {
+            throw CrawlInputError(urlsFrom.map { "no URLs to crawl: '\($0)' lists none" } ?? "give at least one URL to crawl, or --urls-from FILE")
+        }
+        return tasks
+    }
+
+    private static func readList(_ path: String) throws(CrawlInputError) -> String {
+        // open(2) first, for the system's reason when the file cannot be read.
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw CrawlInputError("--urls-from: cannot read '\(path)': \(String(cString: strerror(errno)))")
+        }
+        close(descriptor)
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CrawlInputError("--urls-from: cannot read '\(path)' as UTF-8 text")
+        }
+    }
 }
+
+extension CrawlEngineKind: ExpressibleByArgument {}

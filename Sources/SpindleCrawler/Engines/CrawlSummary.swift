@@ -45,7 +45,7 @@ public struct CrawlSummary: Sendable, Equatable {
     /// One line for people: `50 pages (49 crawled, 1 failed), 980 records in 0.53 s: 94.3 pages/s
     /// [async, concurrency 16]`.
     public var text: String {
-        "\(pages) pages (\(succeeded) crawled, \(failed) failed), \(records) records in "
+        "\(pages) \(pages == 1 ? "page" : "pages") (\(succeeded) crawled, \(failed) failed), \(records) records in "
             + String(format: "%.2f s: %.1f pages/s", seconds, pagesPerSecond)
             + " [\(engine.rawValue), concurrency \(concurrency)]"
     }

@@ -1,0 +1,47 @@
+import Foundation
+
+extension PageTask {
+    /// A task for the URL written in `text` (surrounding whitespace ignored).
+    ///
+    /// - Throws: ``CrawlInputError`` when `text` is not an absolute `http` or `https` URL with a
+    ///   host, saying which part is wrong.
+    public init(parsing text: String) throws(CrawlInputError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else {
+            throw CrawlInputError("an empty URL: give an http:// or https:// URL")
+        }
+        guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased() else {
+            throw CrawlInputError("'\(text)' is not a URL: give an http:// or https:// URL")
+        }
+        guard scheme == "http" || scheme == "https" else {
+            throw CrawlInputError("'\(text)' is not an http(s) URL: the scheme '\(scheme)' is not supported")
+        }
+        guard let host = url.host, !host.isEmpty else {
+            throw CrawlInputError("'\(text)' has no host: give a URL such as http://127.0.0.1:8080/")
+        }
+        self.init(url: url)
+    }
+
+    /// The tasks of a URL list: one URL per line; blank lines and lines starting with `#` are
+    /// skipped.
+    ///
+    /// - Parameters:
+    ///   - contents: The list's text.
+    ///   - source: The list's name for messages (a file path).
+    /// - Throws: ``CrawlInputError`` naming the source and line of the first bad URL.
+    public static func tasks(fromList contents: String, source: String) throws(CrawlInputError) -> [PageTask] {
+        var tasks: [PageTask] = []
+        var lineNumber = 0
+        for line in contents.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.isEmpty || text.hasPrefix("#") { continue }
+            do {
+                tasks.append(try PageTask(parsing: text))
+            } catch {
+                throw CrawlInputError("\(source):\(lineNumber): \(error.description)")
+            }
+        }
+        return tasks
+    }
+}
