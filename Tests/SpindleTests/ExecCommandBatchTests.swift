@@ -98,6 +98,31 @@ struct ExecCommandBatchTests {
         #expect(results.first?.succeeded == true)
     }
 
+    @Test func cancellingTheBatchTerminatesRunningJobsAndStartsNoMore() async throws {
+        let directory = try ExecScratchDirectory()
+        let batch = try CommandBatch(
+            template: CommandTemplate(["sh", "-c", "touch \(directory.path("started")).$1; sleep 30", "sh", "{}"]),
+            options: .init(maxConcurrency: 2, terminationGracePeriod: .seconds(1)))
+        let work = Task {
+            var reported: [CommandJobResult] = []
+            let summary = try await batch.run(ExecItems(["1", "2", "3", "4"])) { reported.append($0) }
+            return (summary, reported)
+        }
+        let bothStarted = await ExecProcessTable.waitUntil(seconds: 20) {
+            FileManager.default.fileExists(atPath: directory.path("started.1"))
+                && FileManager.default.fileExists(atPath: directory.path("started.2"))
+        }
+        #expect(bothStarted)
+        work.cancel()
+        let (summary, reported) = try await work.value
+        #expect(reported.map(\.item).sorted() == ["1", "2"], "jobs 3 and 4 never started")
+        for result in reported {
+            #expect(result.termination == .signaled(SIGTERM))
+        }
+        #expect(summary.total == 2 && summary.succeeded == 0)
+        #expect(!FileManager.default.fileExists(atPath: directory.path("started.3")))
+    }
+
     @Test func noZombiesAreLeftBehind() async throws {
         let items = ["true", "exit 4", "sleep 0.05", "kill -9 $$", "echo out; echo err >&2"]
         let results = try await shellBatch(.init(maxConcurrency: 3)).run(items)
@@ -209,12 +234,17 @@ enum ExecProcessTable {
 
     /// Waits, at most `seconds`, for the process to end (SIGKILL is delivered asynchronously).
     static func waitUntilGone(_ pid: Int32, seconds: Double = 5) async -> Bool {
+        await waitUntil(seconds: seconds) { isGone(pid) }
+    }
+
+    /// Polls `condition` until it holds or `seconds` pass.
+    static func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
-            if isGone(pid) { return true }
+            if condition() { return true }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        return isGone(pid)
+        return condition()
     }
 
     /// Zombie processes whose parent is `parent`.

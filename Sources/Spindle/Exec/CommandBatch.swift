@@ -94,6 +94,10 @@ public struct CommandBatch: Sendable {
     /// more than `2 × maxConcurrency` positions ahead of the next result due, which bounds the
     /// results held.
     ///
+    /// Cancelling the calling task starts no more jobs and terminates the running ones (SIGTERM
+    /// to their process groups, SIGKILL after the grace period); their results are still
+    /// reported.
+    ///
     /// - Throws: Only what `items` or `onResult` throw (the batch then stops starting jobs,
     ///   and the running ones are terminated). A job that fails, times out or cannot start is
     ///   not an error: it is a result.
@@ -113,7 +117,9 @@ public struct CommandBatch: Sendable {
             var finishedEarly: [Int: CommandJobResult] = [:]
 
             while true {
-                while !exhausted, running < limit, started - nextDue < lookahead {
+                // Once cancelled (Ctrl-C in `spindle exec`), start nothing more: the running
+                // jobs are being terminated and their results still come in below.
+                while !exhausted, !Task.isCancelled, running < limit, started - nextDue < lookahead {
                     guard let item = try await iterator.next() else {
                         exhausted = true
                         break

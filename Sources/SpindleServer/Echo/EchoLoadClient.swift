@@ -97,48 +97,43 @@ public enum EchoLoadClient {
         try validate(configuration)
         let expected = configuration.expectedReply
         let message = ByteBuffer(bytes: configuration.message)
-        let bootstrap = ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        EchoLoadConnectionHandler(message: message, expectedReply: expected))
+        // Open every connection first (all at once), so the measured time is load, not setup.
+        var connections: [EchoLoadConnection] = []
+        var firstFailure: (any Error)?
+        await withTaskGroup(of: Result<EchoLoadConnection, any Error>.self) { tasks in
+            for _ in 0..<configuration.connections {
+                tasks.addTask {
+                    do {
+                        return .success(try await connect(configuration, message: message, expectedReply: expected, group: group))
+                    } catch {
+                        return .failure(error)
+                    }
                 }
             }
-
-        // Open every connection first (all at once), so the measured time is load, not setup.
-        let connecting = (0..<configuration.connections).map { _ in
-            bootstrap.connect(host: configuration.host, port: configuration.port)
-        }
-        var channels: [any Channel] = []
-        var firstFailure: (any Error)?
-        for attempt in connecting {
-            do {
-                channels.append(try await attempt.get())
-            } catch {
-                firstFailure = firstFailure ?? error
+            for await result in tasks {
+                switch result {
+                case .success(let connection): connections.append(connection)
+                case .failure(let error): firstFailure = firstFailure ?? error
+                }
             }
         }
-        guard !channels.isEmpty else {
+        guard !connections.isEmpty else {
             throw EchoLoadError("cannot connect to \(configuration.host):\(configuration.port): \(firstFailure.map { "\($0)" } ?? "no connection")")
         }
 
         let start = NIODeadline.now()
         let deadline = start + TimeAmount(configuration.duration)
-        var results: [EventLoopFuture<EchoConnectionStats>] = []
-        for channel in channels {
-            let promise = channel.eventLoop.makePromise(of: EchoConnectionStats.self)
-            results.append(promise.futureResult)
-            channel.pipeline.fireUserInboundEventTriggered(EchoLoadConnectionHandler.Start(deadline: deadline, finished: promise))
+        for connection in connections {
+            connection.channel.pipeline.fireUserInboundEventTriggered(EchoLoadConnectionHandler.Start(deadline: deadline))
         }
 
         var report = EchoLoadReport(
-            connections: configuration.connections, connected: channels.count, roundTrips: 0, elapsed: .zero,
-            wrongReplies: 0, disconnects: 0, connectFailures: configuration.connections - channels.count,
+            connections: configuration.connections, connected: connections.count, roundTrips: 0, elapsed: .zero,
+            wrongReplies: 0, disconnects: 0, connectFailures: configuration.connections - connections.count,
             latency: EchoConnectionStats.emptyHistogram())
-        for result in results {
-            let stats = try await result.get()
+        for connection in connections {
+            // Every handler reports exactly once: at the deadline, or when its connection ends.
+            let stats = try await connection.finished.get()
             report.roundTrips += stats.roundTrips
             report.wrongReplies += stats.wrongReplies
             report.disconnects += stats.disconnected ? 1 : 0
@@ -146,10 +141,29 @@ public enum EchoLoadClient {
         }
         let end = min(NIODeadline.now(), deadline)
         report.elapsed = .nanoseconds((end - start).nanoseconds)
-        for channel in channels {
-            try? await channel.close()
-        }
         return report
+    }
+
+    /// One open connection and the figures it will report.
+    private struct EchoLoadConnection: Sendable {
+        var channel: any Channel
+        var finished: EventLoopFuture<EchoConnectionStats>
+    }
+
+    private static func connect(
+        _ configuration: EchoLoadConfiguration, message: ByteBuffer, expectedReply: [UInt8], group: any EventLoopGroup
+    ) async throws -> EchoLoadConnection {
+        try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .connect(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let finished = channel.eventLoop.makePromise(of: EchoConnectionStats.self)
+                    try channel.pipeline.syncOperations.addHandler(
+                        EchoLoadConnectionHandler(message: message, expectedReply: expectedReply, finished: finished))
+                    return EchoLoadConnection(channel: channel, finished: finished.futureResult)
+                }
+            }
     }
 
     private static func validate(_ configuration: EchoLoadConfiguration) throws {

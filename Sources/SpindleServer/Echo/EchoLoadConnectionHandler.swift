@@ -21,21 +21,24 @@ struct EchoConnectionStats: Sendable {
 /// as many bytes as it sent, compares them with the expected reply byte by byte as they arrive
 /// (nothing is copied), records the latency, and sends again until the deadline.
 ///
-/// It waits for a ``Start`` event so that every connection is open before the clock starts.
-final class EchoLoadConnectionHandler: ChannelInboundHandler {
+/// It waits for a ``Start`` event so that every connection is open before the clock starts, and
+/// reports to `finished` exactly once: at the deadline, or when the connection ends (a
+/// connection that ends before the deadline, even before the start, counts as disconnected).
+final class EchoLoadConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Begins the load on this connection; `finished` gets the figures when it ends.
+    /// Begins the load on this connection.
     struct Start: Sendable {
         var deadline: NIODeadline
-        var finished: EventLoopPromise<EchoConnectionStats>
     }
 
     private let message: ByteBuffer
     private let expectedReply: [UInt8]
     private var stats = EchoConnectionStats()
+    /// `nil` once reported.
     private var finished: EventLoopPromise<EchoConnectionStats>?
+    private var started = false
     private var deadlineTask: Scheduled<Void>?
     private var deadline = NIODeadline.distantFuture
     /// Bytes of the current reply received so far, and whether any differed.
@@ -43,9 +46,10 @@ final class EchoLoadConnectionHandler: ChannelInboundHandler {
     private var replyDiffers = false
     private var sentAt = NIODeadline.uptimeNanoseconds(0)
 
-    init(message: ByteBuffer, expectedReply: [UInt8]) {
+    init(message: ByteBuffer, expectedReply: [UInt8], finished: EventLoopPromise<EchoConnectionStats>) {
         self.message = message
         self.expectedReply = expectedReply
+        self.finished = finished
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -53,13 +57,9 @@ final class EchoLoadConnectionHandler: ChannelInboundHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        finished = start.finished
+        guard finished != nil, !started else { return }
+        started = true
         deadline = start.deadline
-        guard context.channel.isActive else {
-            stats.disconnected = true
-            finish(context: context)
-            return
-        }
         // A reply still in flight at the deadline is abandoned, not waited for.
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         deadlineTask = context.eventLoop.scheduleTask(deadline: deadline) {
@@ -70,7 +70,7 @@ final class EchoLoadConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard finished != nil else { return }
+        guard started, finished != nil else { return }
         let chunk = unwrapInboundIn(data)
         chunk.withUnsafeReadableBytes { bytes in
             let comparable = min(bytes.count, expectedReply.count - received)
@@ -100,11 +100,12 @@ final class EchoLoadConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if finished != nil {
-            stats.disconnected = true
-            finish(context: context)
-        }
+        endedEarly()
         context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        endedEarly()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -118,7 +119,16 @@ final class EchoLoadConnectionHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(message), promise: nil)
     }
 
-    /// Reports once and closes the connection.
+    /// The connection ended before the deadline: report it as disconnected.
+    private func endedEarly() {
+        guard let promise = finished else { return }
+        finished = nil
+        deadlineTask?.cancel()
+        stats.disconnected = true
+        promise.succeed(stats)
+    }
+
+    /// Reports at the deadline and closes the connection.
     private func finish(context: ChannelHandlerContext) {
         guard let promise = finished else { return }
         finished = nil
