@@ -64,17 +64,14 @@ struct SiteCommand: AsyncParsableCommand {
         var logger = Logger(label: "spindle.site")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let configuration = siteConfiguration
-        do {
-            try await BlogSite.serve(configuration, logger: logger) { site in
-                var line = "Serving \(site.listPageURL(1).absoluteString) (\(configuration.pages) pages × \(configuration.postsPerPage) posts"
-                if configuration.latency > .zero { line += ", \(latencyMs) ms latency" }
-                line += ")"
-                if configuration.faults { line += "; faults at \(site.url(path: "/faults/").absoluteString)" }
-                print(line)
-                fflush(nil)  // all streams: naming `stdout` is an error in Swift 6 on Linux
-            }
-        } catch let error as BlogSiteError {
-            throw ValidationError(error.description)
+        // A site that cannot listen throws BlogSiteError, which names the address and the cause.
+        try await BlogSite.serve(configuration, logger: logger) { site in
+            var line = "Serving \(site.listPageURL(1).absoluteString) (\(configuration.pages) pages × \(configuration.postsPerPage) posts"
+            if configuration.latency > .zero { line += ", \(latencyMs) ms latency" }
+            line += ")"
+            if configuration.faults { line += "; faults at \(site.url(path: "/faults/").absoluteString)" }
+            print(line)
+            fflush(nil)  // all streams: naming `stdout` is an error in Swift 6 on Linux
         }
     }
 
