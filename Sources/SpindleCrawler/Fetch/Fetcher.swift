@@ -28,6 +28,10 @@ public final class Fetcher: Sendable {
 
     /// A fetcher with its own `HTTPClient` on the shared event loops.
     ///
+    /// - Parameters:
+    ///   - configuration: Timeouts, limits, redirects and headers.
+    ///   - backgroundActivityLogger: Where the client logs what is not tied to one request
+    ///     (connection pool activity); silent by default.
     /// - Throws: ``FetchError`` with code ``FetchError/Code/invalidConfiguration`` for a field
     ///   out of range.
     public init(configuration: FetchConfiguration = .init(), backgroundActivityLogger: Logger? = nil) throws {
