@@ -93,7 +93,7 @@ struct BlogSiteLifecycleTests {
 
     @Test("the request log records the most requests in flight at once")
     func maxInFlight() async throws {
-        try await withBlogSite(BlogSiteConfiguration(pages: 2, latency: .seconds(1))) { site async throws in
+        try await withBlogSite(BlogSiteConfiguration(pages: 2, latency: .seconds(2))) { site async throws in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<6 {
                     group.addTask { _ = try await Support.get(site, "/sitehome/p/1") }
