@@ -82,25 +82,27 @@ struct FrameChannel {
     }
 }
 
-/// A request to a worker: run `job` on each input.
+/// A request to a worker: run `job` on each of `count` inputs, sent as one JSON array.
 struct WorkerRequest {
     var taskID: UInt64
     var job: String
-    var inputs: [[UInt8]]
+    var count: Int
+    var inputs: [UInt8]
 
     func encoded() -> [UInt8] {
         var out = [UInt8]()
-        out.reserveCapacity(16 + job.utf8.count + inputs.reduce(0) { $0 + $1.count + 4 })
+        out.reserveCapacity(24 + job.utf8.count + inputs.count)
         out.appendLittleEndian(taskID)
         out.appendBytes(Array(job.utf8))
-        out.appendLittleEndian(UInt32(inputs.count))
-        for input in inputs { out.appendBytes(input) }
+        out.appendLittleEndian(UInt32(count))
+        out.appendBytes(inputs)
         return out
     }
 
-    init(taskID: UInt64, job: String, inputs: [[UInt8]]) {
+    init(taskID: UInt64, job: String, count: Int, inputs: [UInt8]) {
         self.taskID = taskID
         self.job = job
+        self.count = count
         self.inputs = inputs
     }
 
@@ -108,37 +110,44 @@ struct WorkerRequest {
         var reader = ByteReader(bytes)
         taskID = try reader.readUInt64()
         job = String(decoding: try reader.readBytes(), as: UTF8.self)
-        let count = try reader.readUInt32()
-        inputs = try (0..<count).map { _ in try reader.readBytes() }
+        count = Int(try reader.readUInt32())
+        inputs = try reader.readBytes()
     }
 }
 
-/// A worker's answer: one status and payload per input.
+/// A worker's answer: a status per input, the outputs of the inputs that succeeded as one JSON
+/// array (in order), and a message for each input that did not (in order).
 struct WorkerResponse {
     var taskID: UInt64
-    var items: [(status: UInt8, payload: [UInt8])]
+    var statuses: [UInt8]
+    var outputs: [UInt8]
+    var messages: [String]
 
     func encoded() -> [UInt8] {
         var out = [UInt8]()
+        out.reserveCapacity(32 + statuses.count + outputs.count)
         out.appendLittleEndian(taskID)
-        out.appendLittleEndian(UInt32(items.count))
-        for item in items {
-            out.append(item.status)
-            out.appendBytes(item.payload)
-        }
+        out.appendBytes(statuses)
+        out.appendBytes(outputs)
+        out.appendLittleEndian(UInt32(messages.count))
+        for message in messages { out.appendBytes(Array(message.utf8)) }
         return out
     }
 
-    init(taskID: UInt64, items: [(status: UInt8, payload: [UInt8])]) {
+    init(taskID: UInt64, statuses: [UInt8], outputs: [UInt8], messages: [String]) {
         self.taskID = taskID
-        self.items = items
+        self.statuses = statuses
+        self.outputs = outputs
+        self.messages = messages
     }
 
     init(decoding bytes: [UInt8]) throws {
         var reader = ByteReader(bytes)
         taskID = try reader.readUInt64()
+        statuses = try reader.readBytes()
+        outputs = try reader.readBytes()
         let count = try reader.readUInt32()
-        items = try (0..<count).map { _ in (try reader.readUInt8(), try reader.readBytes()) }
+        messages = try (0..<count).map { _ in String(decoding: try reader.readBytes(), as: UTF8.self) }
     }
 }
 

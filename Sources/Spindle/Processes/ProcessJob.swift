@@ -25,19 +25,41 @@ public protocol ProcessJob {
 }
 
 extension ProcessJob {
-    /// Decodes the input, runs the job and encodes the output (in the worker).
-    static func runEncoded(_ input: [UInt8]) -> (status: JobStatus, payload: [UInt8]) {
-        let value: Input
+    /// Decodes a chunk of inputs, runs the job on each and encodes the outputs (in the worker).
+    /// One JSON array each way per chunk: coding costs per message, not per item.
+    static func runChunk(_ payload: [UInt8], count: Int) -> WorkerResponse {
+        let inputs: [Input]
         do {
-            value = try JSONDecoder().decode(Input.self, from: Data(input))
+            inputs = try JSONDecoder().decode([Input].self, from: Data(payload))
+            guard inputs.count == count else { throw MalformedFrame() }
         } catch {
-            return (.badInput, Array("cannot decode the input of job '\(name)' as \(Input.self): \(error)".utf8))
+            let message = "cannot decode the input of job '\(name)' as \(Input.self): \(error)"
+            return WorkerResponse(
+                taskID: 0, statuses: Array(repeating: JobStatus.badInput.rawValue, count: count), outputs: [],
+                messages: Array(repeating: message, count: count))
+        }
+        var statuses: [UInt8] = []
+        var outputs: [Output] = []
+        var messages: [String] = []
+        for input in inputs {
+            do {
+                outputs.append(try run(input))
+                statuses.append(JobStatus.ok.rawValue)
+            } catch {
+                statuses.append(JobStatus.jobThrew.rawValue)
+                messages.append(String(describing: error))
+            }
         }
         do {
-            let output = try run(value)
-            return (.ok, Array(try JSONEncoder().encode(output)))
+            let encoded = Array(try JSONEncoder().encode(outputs))
+            return WorkerResponse(taskID: 0, statuses: statuses, outputs: encoded, messages: messages)
         } catch {
-            return (.jobThrew, Array(String(describing: error).utf8))
+            let message = "cannot encode the output of job '\(name)': \(error)"
+            var thrown = messages.makeIterator()
+            let allMessages = statuses.map { $0 == JobStatus.ok.rawValue ? message : (thrown.next() ?? "") }
+            return WorkerResponse(
+                taskID: 0, statuses: statuses.map { $0 == JobStatus.ok.rawValue ? JobStatus.badOutput.rawValue : $0 },
+                outputs: Array("[]".utf8), messages: allMessages)
         }
     }
 }

@@ -55,15 +55,17 @@ extension ProcessPool {
             do { frame = try channel.read() } catch { exit(2) }
             guard let frame else { exit(0) }  // the pool closed our input: shut down
             guard let request = try? WorkerRequest(decoding: frame) else { exit(2) }
-            let items: [(status: UInt8, payload: [UInt8])] = request.inputs.map { input in
-                guard let job = registry[request.job] else {
-                    return (JobStatus.unknownJob.rawValue, Array("unknown job '\(request.job)'".utf8))
-                }
-                let (status, payload) = job.runEncoded(input)
-                return (status.rawValue, payload)
+            var response: WorkerResponse
+            if let job = registry[request.job] {
+                response = job.runChunk(request.inputs, count: request.count)
+            } else {
+                response = WorkerResponse(
+                    taskID: 0, statuses: Array(repeating: JobStatus.unknownJob.rawValue, count: request.count),
+                    outputs: Array("[]".utf8), messages: Array(repeating: "unknown job '\(request.job)'", count: request.count))
             }
+            response.taskID = request.taskID
             do {
-                try channel.write(WorkerResponse(taskID: request.taskID, items: items).encoded())
+                try channel.write(response.encoded())
             } catch {
                 exit(0)  // the parent is gone
             }

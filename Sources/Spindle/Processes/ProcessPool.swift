@@ -131,21 +131,21 @@ public final class ProcessPool: @unchecked Sendable {
     ///   (its error, its worker dying, a timeout, an unknown job) fail the future instead.
     @available(*, noasync, message: "may block while the queue is full: use `try await pool.run(...)`")
     public func submit<J: ProcessJob>(_ job: J.Type, _ input: J.Input) throws -> Future<J.Output> {
-        let bytes = try encode(input, job: J.name)
+        let bytes = try encode([input], job: J.name)
         return try drivers.submit { try self.runOne(J.self, bytes) }
     }
 
     /// Submits one run of `job` without waiting: throws ``SpindleError/Code/queueFull`` when
     /// the bounded queue is full.
     public func trySubmit<J: ProcessJob>(_ job: J.Type, _ input: J.Input) throws -> Future<J.Output> {
-        let bytes = try encode(input, job: J.name)
+        let bytes = try encode([input], job: J.name)
         return try drivers.trySubmit { try self.runOne(J.self, bytes) }
     }
 
     /// Runs `job` on a worker and returns its output, suspending while the queue is full.
     /// Cancelling the task before the job starts cancels it.
     public func run<J: ProcessJob>(_ job: J.Type, _ input: J.Input) async throws -> J.Output {
-        let bytes = try encode(input, job: J.name)
+        let bytes = try encode([input], job: J.name)
         return try await drivers.run { try self.runOne(J.self, bytes) }
     }
 
@@ -158,14 +158,15 @@ public final class ProcessPool: @unchecked Sendable {
     ) throws -> FutureResults<J.Output> {
         precondition(chunkSize >= 1, "chunkSize must be at least 1, got \(chunkSize)")
         let deadline = Deadline.after(timeout)
-        let encoded = try inputs.map { try encode($0, job: J.name) }
         var futures: [Future<J.Output>] = []
         futures.reserveCapacity(inputs.count)
-        for start in stride(from: 0, to: encoded.count, by: chunkSize) {
-            let chunk = Array(encoded[start..<min(start + chunkSize, encoded.count)])
-            let items = chunk.map { _ in Future<J.Output>(label: "job '\(J.name)'") }
+        for start in stride(from: 0, to: inputs.count, by: chunkSize) {
+            let range = start..<min(start + chunkSize, inputs.count)
+            let chunk = try encode(Array(inputs[range]), job: J.name)
+            let count = range.count
+            let items = (0..<count).map { _ in Future<J.Output>(label: "job '\(J.name)'") }
             futures.append(contentsOf: items)
-            let chunkFuture = try drivers.submit { try self.runChunk(J.self, chunk) }
+            let chunkFuture = try drivers.submit { try self.runChunk(J.self, chunk, count: count) }
             chunkFuture.onComplete { done in
                 switch done.peekResult() {
                 case .success(let results):
@@ -215,45 +216,58 @@ public final class ProcessPool: @unchecked Sendable {
     // MARK: - Running on a worker (on a driver thread)
 
     private func runOne<J: ProcessJob>(_ job: J.Type, _ input: [UInt8]) throws -> J.Output {
-        try runChunk(job, [input])[0].get()
+        try runChunk(job, input, count: 1)[0].get()
     }
 
-    private func runChunk<J: ProcessJob>(_ job: J.Type, _ inputs: [[UInt8]]) throws -> [Result<J.Output, any Error>] {
+    private func runChunk<J: ProcessJob>(_ job: J.Type, _ inputs: [UInt8], count: Int) throws -> [Result<J.Output, any Error>] {
         let (worker, taskID) = try checkOut()
-        let request = WorkerRequest(taskID: taskID, job: J.name, inputs: inputs)
-        let deadline = configuration.taskTimeout.map { Deadline.after($0 * inputs.count)! }
+        let request = WorkerRequest(taskID: taskID, job: J.name, count: count, inputs: inputs)
+        let deadline = configuration.taskTimeout.map { Deadline.after($0 * count)! }
         let response: WorkerResponse
         do {
             try worker.channel.write(request.encoded())
             guard let frame = try worker.channel.read(until: deadline) else { throw FrameChannel.Failure.closed }
             response = try WorkerResponse(decoding: frame)
-            guard response.taskID == taskID, response.items.count == inputs.count else { throw MalformedFrame() }
+            guard response.taskID == taskID, response.statuses.count == count else { throw MalformedFrame() }
         } catch {
             throw replace(worker, after: error, job: J.name)
         }
         checkIn(worker)
-        return response.items.map { item in
-            decodeResult(J.self, status: item.status, payload: item.payload, pid: worker.pid)
-        }
+        return decodeResults(J.self, response, pid: worker.pid)
     }
 
-    private func decodeResult<J: ProcessJob>(_ job: J.Type, status: UInt8, payload: [UInt8], pid: pid_t) -> Result<J.Output, any Error> {
-        let text = { String(decoding: payload, as: UTF8.self) }
-        switch JobStatus(rawValue: status) {
-        case .ok:
+    /// Matches a response's statuses with its outputs and messages, in order.
+    private func decodeResults<J: ProcessJob>(_ job: J.Type, _ response: WorkerResponse, pid: pid_t) -> [Result<J.Output, any Error>] {
+        var outputs: [J.Output] = []
+        var outputError: (any Error)?
+        if response.statuses.contains(JobStatus.ok.rawValue) {
             do {
-                return .success(try JSONDecoder().decode(J.Output.self, from: Data(payload)))
+                outputs = try JSONDecoder().decode([J.Output].self, from: Data(response.outputs))
             } catch {
-                return .failure(SpindleError(.codingFailed, "cannot decode the output of job '\(J.name)' from worker \(pid): \(error)"))
+                outputError = SpindleError(.codingFailed, "cannot decode the output of job '\(J.name)' from worker \(pid): \(error)")
             }
-        case .jobThrew:
-            return .failure(SpindleError(.jobFailed, "job '\(J.name)' failed in worker \(pid): \(text())"))
-        case .unknownJob:
-            return .failure(SpindleError(.unknownJob, "no job named '\(J.name)' is registered in worker \(pid) (\(executable))"))
-        case .badInput, .badOutput:
-            return .failure(SpindleError(.codingFailed, "job '\(J.name)' in worker \(pid): \(text())"))
-        case nil:
-            return .failure(SpindleError(.codingFailed, "job '\(J.name)': worker \(pid) sent an unknown status \(status)"))
+        }
+        var nextOutput = outputs.makeIterator()
+        var nextMessage = response.messages.makeIterator()
+        return response.statuses.map { status -> Result<J.Output, any Error> in
+            if status == JobStatus.ok.rawValue {
+                if let outputError { return .failure(outputError) }
+                guard let output = nextOutput.next() else {
+                    return .failure(SpindleError(.codingFailed, "worker \(pid) sent fewer outputs than results for job '\(J.name)'"))
+                }
+                return .success(output)
+            }
+            let text = nextMessage.next() ?? ""
+            switch JobStatus(rawValue: status) {
+            case .jobThrew:
+                return .failure(SpindleError(.jobFailed, "job '\(J.name)' failed in worker \(pid): \(text)"))
+            case .unknownJob:
+                return .failure(SpindleError(.unknownJob, "no job named '\(J.name)' is registered in worker \(pid) (\(executable))"))
+            case .badInput, .badOutput:
+                return .failure(SpindleError(.codingFailed, "job '\(J.name)' in worker \(pid): \(text)"))
+            case .ok, nil:
+                return .failure(SpindleError(.codingFailed, "job '\(J.name)': worker \(pid) sent an unknown status \(status)"))
+            }
         }
     }
 
