@@ -184,6 +184,7 @@ public final class Fetcher: Sendable {
 /// AsyncHTTPClient's `withHTTPClient`.
 ///
 /// - Throws: ``FetchError`` for an invalid configuration, or what `body` throws.
+@discardableResult
 public func withFetcher<Result>(
     _ configuration: FetchConfiguration = .init(),
     isolation: isolated (any Actor)? = #isolation,

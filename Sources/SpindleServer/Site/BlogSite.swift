@@ -221,6 +221,7 @@ public final class BlogSite: Sendable {
 /// throws, like `HTTPClient.withHTTPClient`.
 ///
 /// - Throws: What ``BlogSite/start(_:logger:)`` throws, or what `body` throws.
+@discardableResult
 public func withBlogSite<Result>(
     _ configuration: BlogSiteConfiguration = .init(),
     logger: Logger? = nil,
