@@ -96,7 +96,8 @@ public final class BlogSite: Sendable {
     ///   - configuration: What to serve and where.
     ///   - logger: Where the server logs; by default only warnings and errors.
     ///   - onListening: Called once the site is listening, before it accepts connections;
-    ///     return promptly. The site's ``stop()`` begins the same graceful shutdown as a signal.
+    ///     return promptly. The handle's ``stop()`` starts the same graceful shutdown as a
+    ///     signal and returns at once; `serve` returns when the site is down.
     /// - Throws: As ``start(_:logger:)``.
     public static func serve(
         _ configuration: BlogSiteConfiguration,
