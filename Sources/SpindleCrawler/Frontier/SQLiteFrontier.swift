@@ -232,6 +232,6 @@ final class CloseState: @unchecked Sendable {
     func checkOpen(_ path: String) throws {
         lock.lock()
         defer { lock.unlock() }
-        if isClosed { throw FrontierError(.closed, "the crawl state \(path) was closed") }
+        if isClosed { throw FrontierError(.closed, "the frontier of \(path) was closed") }
     }
 }

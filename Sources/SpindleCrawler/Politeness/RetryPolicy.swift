@@ -93,11 +93,19 @@ public struct RetryPolicy: Hashable, Sendable {
         case .none:
             return .nanoseconds(delay)
         case .full:
-            return .nanoseconds(delay == 0 ? 0 : Int64.random(in: 0...delay, using: &random))
+            return .nanoseconds(Self.share(of: delay, using: &random))
         case .equal:
             let half = delay / 2
-            return .nanoseconds(half + (delay - half == 0 ? 0 : Int64.random(in: 0...(delay - half), using: &random)))
+            return .nanoseconds(half + Self.share(of: delay - half, using: &random))
         }
+    }
+
+    /// A uniform share of `total`, from one draw of `random` (the top 53 bits as a fraction in
+    /// [0, 1)). One draw and no rejection loop, so a generator fixed at any value terminates and
+    /// gives the extremes: 0 gives 0, `.max` gives all but a hair of `total`.
+    private static func share(of total: Int64, using random: inout some RandomNumberGenerator) -> Int64 {
+        let fraction = Double(random.next() >> 11) / Double(UInt64(1) << 53)
+        return min(total, Int64(Double(total) * fraction))
     }
 
     /// The decision after a response with `status`.

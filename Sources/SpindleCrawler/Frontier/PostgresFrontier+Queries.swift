@@ -1,0 +1,133 @@
+import Foundation
+import PostgresNIO
+
+/// The statements ``PostgresFrontier`` shares between its calls, and its error mapping.
+extension PostgresFrontier {
+    /// Runs `body` in a transaction, turning database errors into ``FrontierError``.
+    func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try closeStateCheck()
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch {
+            throw Self.frontierError(error, doing: what)
+        }
+    }
+
+    /// Inserts the entries not already known within ``FrontierLimits``; returns how many were new.
+    /// The crawl's row is locked while counting, so `maxPages` holds across workers.
+    func insert(_ entries: [FrontierEntry], now: Date, on connection: PostgresConnection) async throws -> Int {
+        var candidates = entries.filter { limits.admits(depth: $0.depth) }
+        guard !candidates.isEmpty else { return 0 }
+        var remaining = Int.max
+        if let maxPages = limits.maxPages {
+            let rows = try await connection.query(
+                "SELECT url_count FROM spindle_crawls WHERE crawl_id = \(crawlID) FOR UPDATE", logger: logger)
+            for try await count in rows.decode(Int.self) { remaining = max(0, maxPages - count) }
+        }
+        var added = 0
+        // Without a cap one statement inserts everything; with one, insert in slices no larger
+        // than the room left, since only the database knows which entries are new.
+        while !candidates.isEmpty && remaining > 0 {
+            let slice = Array(candidates.prefix(remaining))
+            candidates.removeFirst(slice.count)
+            let rows = try await connection.query("""
+                INSERT INTO spindle_urls (crawl_id, url, host, state, depth, added_at, updated_at)
+                SELECT \(crawlID), e.url, e.host, 'pending', e.depth, \(now), \(now)
+                FROM unnest(\(slice.map(\.url.string)), \(slice.map(\.url.authority)), \(slice.map(\.depth))) WITH ORDINALITY
+                     AS e(url, host, depth, position)
+                ORDER BY e.position
+                ON CONFLICT (crawl_id, url) DO NOTHING
+                RETURNING id
+                """, logger: logger)
+            var inserted = 0
+            for try await _ in rows { inserted += 1 }
+            added += inserted
+            if remaining != .max { remaining -= inserted }
+        }
+        if added > 0 {
+            try await connection.query(
+                "UPDATE spindle_crawls SET url_count = url_count + \(added) WHERE crawl_id = \(crawlID)", logger: logger)
+        }
+        return added
+    }
+
+    /// The id of `url` if this worker may report it back: leased by this worker, or leased by
+    /// anyone with the lease not yet taken over (an expired lease nobody took is still good).
+    func leasedID(_ url: CanonicalURL, on connection: PostgresConnection) async throws -> Int64 {
+        let rows = try await connection.query("""
+            SELECT id, state, lease_owner FROM spindle_urls WHERE crawl_id = \(crawlID) AND url = \(url.string) FOR UPDATE
+            """, logger: logger)
+        for try await (id, state, owner) in rows.decode((Int64, String, String?).self) {
+            guard state == FrontierURLState.leased.rawValue else {
+                throw FrontierError.notLeased(url, state: FrontierURLState(rawValue: state))
+            }
+            guard owner == workerID else {
+                throw FrontierError(.notLeased, "\(url) cannot be reported back: its lease expired and worker \(owner ?? "?") took it over")
+            }
+            return id
+        }
+        throw FrontierError.notLeased(url, state: nil)
+    }
+
+    func infos(_ condition: PostgresQuery, limit: Int) async throws -> [FrontierURLInfo] {
+        var query: PostgresQuery = """
+            SELECT url, state, depth, attempts, last_error, not_before, added_at, updated_at FROM spindle_urls
+            """
+        query.sql += " " + condition.sql + " ORDER BY id LIMIT \(max(0, limit))"
+        query.binds = condition.binds
+        return try await transaction("read URLs") { connection in
+            var infos: [FrontierURLInfo] = []
+            let rows = try await connection.query(query, logger: self.logger)
+            for try await (text, state, depth, attempts, lastError, notBefore, addedAt, updatedAt)
+                in rows.decode((String, String, Int, Int, String?, Date?, Date, Date).self) {
+                guard let url = try? CanonicalURL(text), let state = FrontierURLState(rawValue: state) else { continue }
+                infos.append(FrontierURLInfo(
+                    url: url, state: state, depth: depth, attempts: attempts, lastError: lastError,
+                    notBefore: notBefore, addedAt: addedAt, updatedAt: updatedAt
+                ))
+            }
+            return infos
+        }
+    }
+
+    static func frontierError(_ error: any Error, doing what: String) -> FrontierError {
+        if let error = error as? FrontierError { return error }
+        if let error = error as? PostgresTransactionError,
+           let cause = error.closureError ?? error.beginError ?? error.commitError {
+            return frontierError(cause, doing: what)
+        }
+        if let error = error as? PSQLError {
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            return FrontierError(.storageFailed, "PostgreSQL frontier: cannot \(what): \(message)")
+        }
+        return FrontierError(.storageFailed, "PostgreSQL frontier: cannot \(what): \(error)")
+    }
+
+    /// A client configuration from `postgres://user:password@host:port/database`; the query
+    /// parameter `sslmode` is `disable`, `prefer` (the default) or `require`.
+    ///
+    /// - Throws: ``FrontierError`` ``FrontierError/Code/invalidArgument`` naming what is wrong.
+    public static func configuration(url text: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: text), let scheme = components.scheme,
+              scheme == "postgres" || scheme == "postgresql" else {
+            throw FrontierError(.invalidArgument, "\"\(text)\" is not a postgres:// URL")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw FrontierError(.invalidArgument, "\"\(text)\" has no host")
+        }
+        let user = components.user ?? "postgres"
+        let database = components.path.count > 1 ? String(components.path.dropFirst()) : nil
+        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        let tls: PostgresClient.Configuration.TLS
+        switch mode {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require": tls = .require(.makeClientConfiguration())
+        default: throw FrontierError(.invalidArgument, "sslmode must be disable, prefer or require, got \"\(mode)\"")
+        }
+        return PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user,
+            password: components.password, database: database, tls: tls
+        )
+    }
+}

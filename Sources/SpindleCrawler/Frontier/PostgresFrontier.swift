@@ -1,0 +1,279 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A ``Frontier`` in PostgreSQL that several `spindle crawl` processes, on one machine or many,
+/// share: each leases URLs with `SELECT … FOR UPDATE SKIP LOCKED`, so no two workers fetch the
+/// same URL at once and none waits for another's locks.
+///
+/// Leases expire (``leaseDuration``, 60 s by default): a URL leased by a worker that died goes
+/// to the next worker that asks once its lease is over. A worker whose lease expired and was
+/// taken over gets ``FrontierError/Code/notLeased`` when it reports back, so a page is still
+/// recorded once. Expiry is judged by the `now` the workers pass, so their clocks should agree
+/// to well within the lease duration.
+///
+/// Several crawls share one database, told apart by ``crawlID``. The tables are created and
+/// migrated on first use (see `spindle_schema`).
+///
+/// ```swift
+/// let frontier = try await PostgresFrontier(url: "postgres://crawler@db.internal/crawls", crawlID: "blog-2025-06")
+/// defer { Task { try await frontier.close() } }
+/// ```
+public final class PostgresFrontier: Frontier {
+    /// The limits applied when URLs are added. `maxPages` counts every worker's URLs.
+    public let limits: FrontierLimits
+    /// The crawl this frontier belongs to.
+    public let crawlID: String
+    /// This worker's name on its leases. A worker restarted with the same ID takes its own
+    /// leases back at once with ``recoverAbandonedLeases()``; others wait for them to expire.
+    public let workerID: String
+    /// How long a lease lasts before another worker may take the URL over.
+    public let leaseDuration: Duration
+
+    let client: PostgresClient
+    let logger: Logger
+    private let runTask: Task<Void, Never>
+    private let closeState = CloseState()
+
+    /// Connects to PostgreSQL, creates or migrates the tables, and registers `crawlID`.
+    ///
+    /// - Parameters:
+    ///   - configuration: Where the server is and how to log in.
+    ///   - crawlID: The crawl to join; crawls with other IDs in the same database are separate.
+    ///   - workerID: This worker's name on its leases; by default the host name, PID and a random suffix.
+    ///   - leaseDuration: How long a lease lasts (default 60 s); longer than any fetch with retries.
+    ///   - limits: Limits on the URLs added.
+    /// - Throws: ``FrontierError`` — ``FrontierError/Code/storageFailed`` when the server cannot
+    ///   be reached or refuses the login, ``FrontierError/Code/incompatibleState`` when the
+    ///   tables were written by a newer Spindle, ``FrontierError/Code/invalidArgument`` for an
+    ///   empty crawl ID or a lease shorter than a second.
+    public init(
+        configuration: PostgresClient.Configuration,
+        crawlID: String,
+        workerID: String? = nil,
+        leaseDuration: Duration = .seconds(60),
+        limits: FrontierLimits = .unlimited,
+        logger: Logger = Logger(label: "spindle.frontier.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) async throws {
+        guard !crawlID.isEmpty else { throw FrontierError(.invalidArgument, "the crawl ID must not be empty") }
+        guard leaseDuration >= .seconds(1) else {
+            throw FrontierError(.invalidArgument, "the lease duration must be at least 1 second, got \(leaseDuration)")
+        }
+        self.crawlID = crawlID
+        self.workerID = workerID ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+        self.leaseDuration = leaseDuration
+        self.limits = limits
+        self.logger = logger
+        var configuration = configuration
+        configuration.options.maximumConnections = min(configuration.options.maximumConnections, 8)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runTask = Task { await client.run() }
+        do {
+            try await PostgresFrontierSchema.prepare(client, crawlID: crawlID, logger: logger)
+        } catch {
+            runTask.cancel()
+            throw Self.frontierError(error, doing: "prepare the PostgreSQL frontier")
+        }
+    }
+
+    /// Connects with a `postgres://user:password@host:port/database?sslmode=disable` URL
+    /// (see ``PostgresFrontier/configuration(url:)``).
+    public convenience init(
+        url: String, crawlID: String, workerID: String? = nil, leaseDuration: Duration = .seconds(60),
+        limits: FrontierLimits = .unlimited
+    ) async throws {
+        try await self.init(
+            configuration: try Self.configuration(url: url), crawlID: crawlID, workerID: workerID,
+            leaseDuration: leaseDuration, limits: limits
+        )
+    }
+
+    deinit {
+        runTask.cancel()
+    }
+
+    func closeStateCheck() throws {
+        try closeState.checkOpen("PostgreSQL crawl \(crawlID)")
+    }
+
+    public func add(_ entries: [FrontierEntry]) async throws -> Int {
+        try await transaction("add URLs") { connection in
+            try await self.insert(entries, now: Date(), on: connection)
+        }
+    }
+
+    public func lease(limit: Int, now: Date, excludingHosts: Set<String>, maxPerHost: Int) async throws -> [LeasedURL] {
+        guard limit >= 0 else { throw FrontierError.negativeLimit(limit) }
+        guard limit > 0 else { return [] }
+        let excluded = Array(excludingHosts)
+        let scan = min(max(limit * 4, 64), 1_000)
+        let expires = now.addingTimeInterval(leaseDuration.timeInterval)
+        return try await transaction("lease URLs") { connection in
+            // Due pending URLs and expired leases, skipping rows other workers hold right now.
+            let rows = try await connection.query("""
+                SELECT id, url, host, depth, attempts FROM spindle_urls
+                WHERE crawl_id = \(self.crawlID)
+                  AND ((state = 'pending' AND (not_before IS NULL OR not_before <= \(now)))
+                       OR (state = 'leased' AND lease_expires < \(now)))
+                  AND NOT (host = ANY(\(excluded)))
+                ORDER BY depth, id
+                LIMIT \(scan)
+                FOR UPDATE SKIP LOCKED
+                """, logger: self.logger)
+            var chosen: [Int64] = []
+            var leased: [LeasedURL] = []
+            var perHost: [String: Int] = [:]
+            for try await (id, text, host, depth, attempts) in rows.decode((Int64, String, String, Int, Int).self) {
+                guard leased.count < limit, perHost[host, default: 0] < maxPerHost,
+                      let url = try? CanonicalURL(text) else { continue }
+                perHost[host, default: 0] += 1
+                chosen.append(id)
+                leased.append(LeasedURL(url: url, depth: depth, attempts: attempts))
+            }
+            if !chosen.isEmpty {
+                try await connection.query("""
+                    UPDATE spindle_urls SET state = 'leased', lease_owner = \(self.workerID), lease_expires = \(expires), updated_at = \(now)
+                    WHERE id = ANY(\(chosen))
+                    """, logger: self.logger)
+            }
+            return leased
+        }
+    }
+
+    public func complete(_ url: CanonicalURL, records: [CrawlRecord], discovered: [FrontierEntry]) async throws -> Int {
+        try await transaction("complete \(url)") { connection in
+            let now = Date()
+            let id = try await self.leasedID(url, on: connection)
+            try await connection.query("""
+                UPDATE spindle_urls SET state = 'done', lease_owner = NULL, lease_expires = NULL, updated_at = \(now) WHERE id = \(id)
+                """, logger: self.logger)
+            if !records.isEmpty {
+                let json = "[" + records.map(\.jsonLine).joined(separator: ",") + "]"
+                try await connection.query("""
+                    INSERT INTO spindle_records (crawl_id, url_id, kind, page, href, text, status, bytes, title)
+                    SELECT \(self.crawlID), \(id), CASE WHEN r.value ? 'status' THEN 'page' ELSE 'selection' END,
+                           r.value->>'page', r.value->>'href', r.value->>'text', (r.value->>'status')::int,
+                           (r.value->>'bytes')::bigint, r.value->>'title'
+                    FROM jsonb_array_elements(\(json)::jsonb) WITH ORDINALITY AS r(value, position)
+                    ORDER BY r.position
+                    """, logger: self.logger)
+            }
+            return try await self.insert(discovered, now: now, on: connection)
+        }
+    }
+
+    public func retry(_ url: CanonicalURL, error: String, notBefore: Date) async throws {
+        try await transaction("retry \(url)") { connection in
+            let id = try await self.leasedID(url, on: connection)
+            try await connection.query("""
+                UPDATE spindle_urls SET state = 'pending', attempts = attempts + 1, last_error = \(error), not_before = \(notBefore),
+                    lease_owner = NULL, lease_expires = NULL, updated_at = \(Date()) WHERE id = \(id)
+                """, logger: self.logger)
+        }
+    }
+
+    public func fail(_ url: CanonicalURL, error: String) async throws {
+        try await transaction("fail \(url)") { connection in
+            let id = try await self.leasedID(url, on: connection)
+            try await connection.query("""
+                UPDATE spindle_urls SET state = 'failed', attempts = attempts + 1, last_error = \(error),
+                    lease_owner = NULL, lease_expires = NULL, updated_at = \(Date()) WHERE id = \(id)
+                """, logger: self.logger)
+        }
+    }
+
+    /// Returns to pending the leases this worker (``workerID``) holds and every expired lease of
+    /// the crawl; live leases of other workers are left alone.
+    public func recoverAbandonedLeases() async throws -> Int {
+        try await transaction("recover leases") { connection in
+            let now = Date()
+            let rows = try await connection.query("""
+                UPDATE spindle_urls SET state = 'pending', lease_owner = NULL, lease_expires = NULL, updated_at = \(now)
+                WHERE crawl_id = \(self.crawlID) AND state = 'leased' AND (lease_owner = \(self.workerID) OR lease_expires < \(now))
+                RETURNING id
+                """, logger: self.logger)
+            var count = 0
+            for try await _ in rows { count += 1 }
+            return count
+        }
+    }
+
+    public func status() async throws -> FrontierStatus {
+        try await transaction("read the status") { connection in
+            var status = FrontierStatus()
+            let rows = try await connection.query(
+                "SELECT state, count(*) FROM spindle_urls WHERE crawl_id = \(self.crawlID) GROUP BY state", logger: self.logger)
+            for try await (state, count) in rows.decode((String, Int).self) {
+                switch FrontierURLState(rawValue: state) {
+                case .pending: status.pending = count
+                case .leased: status.leased = count
+                case .done: status.done = count
+                case .failed: status.failed = count
+                case nil: break
+                }
+            }
+            let records = try await connection.query(
+                "SELECT count(*) FROM spindle_records WHERE crawl_id = \(self.crawlID)", logger: self.logger)
+            for try await count in records.decode(Int.self) { status.records = count }
+            return status
+        }
+    }
+
+    public func isFinished() async throws -> Bool {
+        try await transaction("check for work") { connection in
+            let rows = try await connection.query("""
+                SELECT EXISTS (SELECT 1 FROM spindle_urls WHERE crawl_id = \(self.crawlID) AND state IN ('pending', 'leased'))
+                """, logger: self.logger)
+            var unfinished = true
+            for try await exists in rows.decode(Bool.self) { unfinished = exists }
+            return !unfinished
+        }
+    }
+
+    public func nextDueDate() async throws -> Date? {
+        try await transaction("find the next due URL") { connection in
+            let rows = try await connection.query("""
+                SELECT min(coalesce(not_before, added_at)) FROM spindle_urls WHERE crawl_id = \(self.crawlID) AND state = 'pending'
+                """, logger: self.logger)
+            var due: Date?
+            for try await date in rows.decode(Date?.self) { due = date }
+            return due
+        }
+    }
+
+    public func info(for url: CanonicalURL) async throws -> FrontierURLInfo? {
+        try await infos("WHERE crawl_id = \(crawlID) AND url = \(url.string)", limit: 1).first
+    }
+
+    public func urls(in state: FrontierURLState, limit: Int) async throws -> [FrontierURLInfo] {
+        guard limit >= 0 else { throw FrontierError.negativeLimit(limit) }
+        return try await infos("WHERE crawl_id = \(crawlID) AND state = \(state.rawValue)", limit: limit)
+    }
+
+    public func records(after sequence: Int64, limit: Int) async throws -> [StoredRecord] {
+        guard limit >= 0 else { throw FrontierError.negativeLimit(limit) }
+        return try await transaction("read records") { connection in
+            let rows = try await connection.query("""
+                SELECT id, kind, page, href, text, status, bytes, title FROM spindle_records
+                WHERE crawl_id = \(self.crawlID) AND id > \(sequence) ORDER BY id LIMIT \(limit)
+                """, logger: self.logger)
+            var stored: [StoredRecord] = []
+            for try await (id, kind, page, href, text, status, bytes, title) in rows.decode((Int64, String, String, String?, String?, Int?, Int?, String?).self) {
+                let record: CrawlRecord = kind == "page"
+                    ? .page(page: page, status: status ?? 0, bytes: bytes ?? 0, title: title)
+                    : .selection(page: page, href: href, text: text ?? "")
+                stored.append(StoredRecord(sequence: id, record: record))
+            }
+            return stored
+        }
+    }
+
+    /// Stops the connection pool. Leases still held stay until they expire (or until a worker
+    /// with the same ``workerID`` recovers them).
+    public func close() async throws {
+        guard closeState.markClosed() else { return }
+        runTask.cancel()
+        await runTask.value
+    }
+}
