@@ -82,7 +82,7 @@ struct FrameChannel {
     }
 }
 
-/// A request to a worker: run `job` on each of `count` inputs, sent as one JSON array.
+/// A request to a worker: run `job` on each of `count` inputs, sent as one encoded array.
 struct WorkerRequest {
     var taskID: UInt64
     var job: String
@@ -115,7 +115,7 @@ struct WorkerRequest {
     }
 }
 
-/// A worker's answer: a status per input, the outputs of the inputs that succeeded as one JSON
+/// A worker's answer: a status per input, the outputs of the inputs that succeeded as one encoded
 /// array (in order), and a message for each input that did not (in order).
 struct WorkerResponse {
     var taskID: UInt64

@@ -26,11 +26,11 @@ public protocol ProcessJob {
 
 extension ProcessJob {
     /// Decodes a chunk of inputs, runs the job on each and encodes the outputs (in the worker).
-    /// One JSON array each way per chunk: coding costs per message, not per item.
+    /// One encoded array each way per chunk: coding costs per message, not per item.
     static func runChunk(_ payload: [UInt8], count: Int) -> WorkerResponse {
         let inputs: [Input]
         do {
-            inputs = try JSONDecoder().decode([Input].self, from: Data(payload))
+            inputs = try WireCoding.decode([Input].self, from: payload)
             guard inputs.count == count else { throw MalformedFrame() }
         } catch {
             let message = "cannot decode the input of job '\(name)' as \(Input.self): \(error)"
@@ -51,7 +51,7 @@ extension ProcessJob {
             }
         }
         do {
-            let encoded = Array(try JSONEncoder().encode(outputs))
+            let encoded = try WireCoding.encode(outputs)
             return WorkerResponse(taskID: 0, statuses: statuses, outputs: encoded, messages: messages)
         } catch {
             let message = "cannot encode the output of job '\(name)': \(error)"
@@ -59,7 +59,7 @@ extension ProcessJob {
             let allMessages = statuses.map { $0 == JobStatus.ok.rawValue ? message : (thrown.next() ?? "") }
             return WorkerResponse(
                 taskID: 0, statuses: statuses.map { $0 == JobStatus.ok.rawValue ? JobStatus.badOutput.rawValue : $0 },
-                outputs: Array("[]".utf8), messages: allMessages)
+                outputs: [], messages: allMessages)
         }
     }
 }

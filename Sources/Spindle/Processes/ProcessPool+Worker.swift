@@ -61,7 +61,7 @@ extension ProcessPool {
             } else {
                 response = WorkerResponse(
                     taskID: 0, statuses: Array(repeating: JobStatus.unknownJob.rawValue, count: request.count),
-                    outputs: Array("[]".utf8), messages: Array(repeating: "unknown job '\(request.job)'", count: request.count))
+                    outputs: [], messages: Array(repeating: "unknown job '\(request.job)'", count: request.count))
             }
             response.taskID = request.taskID
             do {

@@ -242,7 +242,7 @@ public final class ProcessPool: @unchecked Sendable {
         var outputError: (any Error)?
         if response.statuses.contains(JobStatus.ok.rawValue) {
             do {
-                outputs = try JSONDecoder().decode([J.Output].self, from: Data(response.outputs))
+                outputs = try WireCoding.decode([J.Output].self, from: response.outputs)
             } catch {
                 outputError = SpindleError(.codingFailed, "cannot decode the output of job '\(J.name)' from worker \(pid): \(error)")
             }
@@ -338,7 +338,7 @@ public final class ProcessPool: @unchecked Sendable {
 
     private func encode<T: Encodable>(_ input: T, job: String) throws -> [UInt8] {
         do {
-            return Array(try JSONEncoder().encode(input))
+            return try WireCoding.encode(input)
         } catch {
             throw SpindleError(.codingFailed, "cannot encode the input of job '\(job)': \(error)")
         }
