@@ -17,27 +17,64 @@ struct ExecCommandBatchTests {
         #expect(results.allSatisfy { $0.succeeded })
     }
 
+    @Test func resultsAreReportedAsJobsFinish() async throws {
+        let directory = try ExecScratchDirectory()
+        let go = directory.path("go")
+        // Job 0 cannot finish before the other two have been reported: their reports create
+        // the file it waits for (a real ordering, not a sleep; the loop is bounded at 10 s).
+        let items = [
+            "i=0; while [ ! -e \(go) ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; echo first",
+            "echo second",
+            "echo third",
+        ]
+        let batch = try shellBatch(.init(maxConcurrency: 3))
+        var reported: [Int] = []
+        let summary = try await batch.run(ExecItems(items)) { result in
+            reported.append(result.index)
+            if reported.count == 2 { FileManager.default.createFile(atPath: go, contents: nil) }
+        }
+        #expect(summary.total == 3 && summary.allSucceeded)
+        #expect(reported.count == 3)
+        #expect(reported.last == 0)
+    }
+
     @Test func keepOrderReportsInInputOrderEvenWhenTheFirstJobFinishesLast() async throws {
         let directory = try ExecScratchDirectory()
         let go = directory.path("go")
-        // Job 0 cannot finish before job 2 has created `go`: a real ordering, not a sleep.
+        // Job 0 waits for job 2 to create `go`, so it finishes after job 2 has.
         let items = [
             "i=0; while [ ! -e \(go) ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; echo first",
             "echo second",
             "echo third; touch \(go)",
         ]
-        for keepOrder in [false, true] {
-            try? FileManager.default.removeItem(atPath: go)
-            let batch = try shellBatch(.init(maxConcurrency: 3, keepOrder: keepOrder))
-            var reported: [Int] = []
-            let summary = try await batch.run(ExecItems(items)) { reported.append($0.index) }
-            #expect(summary.total == 3 && summary.allSucceeded)
-            if keepOrder {
-                #expect(reported == [0, 1, 2])
-            } else {
-                #expect(reported.last == 0, "job 0 waits for job 2, so it finishes last")
-            }
+        let batch = try shellBatch(.init(maxConcurrency: 3, keepOrder: true))
+        var reported: [String] = []
+        let summary = try await batch.run(ExecItems(items)) { reported.append($0.standardOutput.text) }
+        #expect(summary.total == 3 && summary.allSucceeded)
+        #expect(reported == ["first\n", "second\n", "third\n"])
+    }
+
+    @Test func keepOrderHoldsABoundedNumberOfResults() async throws {
+        let directory = try ExecScratchDirectory()
+        let go = directory.path("go")
+        let log = directory.path("started")
+        // Job 0 blocks until the test lets it go; with -j 2 and keep-order, no job more than
+        // 2 × 2 positions ahead of job 0 may start meanwhile, however fast the others are.
+        let blocker = "i=0; while [ ! -e \(go) ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i+1)); done"
+        let items = [blocker] + (1..<12).map { "echo \($0) >> \(log)" }
+        let batch = try shellBatch(.init(maxConcurrency: 2, keepOrder: true))
+        let work = Task { try await batch.run(items) }
+        // Jobs 1, 2 and 3 can run while job 0 blocks: wait for them, then check nothing more started.
+        let threeStarted = await ExecProcessTable.waitUntil(seconds: 20) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count >= 3
         }
+        #expect(threeStarted)
+        let startedWhileBlocked = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count
+        FileManager.default.createFile(atPath: go, contents: nil)
+        let results = try await work.value
+        #expect(startedWhileBlocked == 3, "jobs 1–3 fit in the window of 4 from job 0; job 4 must wait")
+        #expect(results.map(\.index) == Array(0..<12))
+        #expect(results.allSatisfy { $0.succeeded })
     }
 
     @Test func eachJobsOutputStaysTogether() async throws {
