@@ -110,8 +110,11 @@ public struct CanonicalURL: Hashable, Comparable, Sendable, CustomStringConverti
     /// The canonical spelling (``string``).
     public var description: String { string }
 
+    /// Whether the canonical spellings are equal.
     public static func == (lhs: CanonicalURL, rhs: CanonicalURL) -> Bool { lhs.string == rhs.string }
+    /// Hashes the canonical spelling.
     public func hash(into hasher: inout Hasher) { hasher.combine(string) }
+    /// Orders by the canonical spelling.
     public static func < (lhs: CanonicalURL, rhs: CanonicalURL) -> Bool { lhs.string < rhs.string }
 
     /// Encodes the canonical spelling as a single string.

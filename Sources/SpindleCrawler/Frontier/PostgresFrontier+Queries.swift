@@ -14,15 +14,18 @@ extension PostgresFrontier {
     }
 
     /// Inserts the entries not already known within ``FrontierLimits``; returns how many were new.
-    /// The crawl's row is locked while counting, so `maxPages` holds across workers.
+    ///
+    /// The crawl's row is locked first: that keeps `maxPages` exact across workers, and it
+    /// orders inserting transactions, so two workers adding the same new links in different
+    /// orders queue up instead of deadlocking on the unique index.
     func insert(_ entries: [FrontierEntry], now: Date, on connection: PostgresConnection) async throws -> Int {
         var candidates = entries.filter { limits.admits(depth: $0.depth) }
         guard !candidates.isEmpty else { return 0 }
         var remaining = Int.max
-        if let maxPages = limits.maxPages {
-            let rows = try await connection.query(
-                "SELECT url_count FROM spindle_crawls WHERE crawl_id = \(crawlID) FOR UPDATE", logger: logger)
-            for try await count in rows.decode(Int.self) { remaining = max(0, maxPages - count) }
+        let counts = try await connection.query(
+            "SELECT url_count FROM spindle_crawls WHERE crawl_id = \(crawlID) FOR UPDATE", logger: logger)
+        for try await count in counts.decode(Int.self) {
+            if let maxPages = limits.maxPages { remaining = max(0, maxPages - count) }
         }
         var added = 0
         // Without a cap one statement inserts everything; with one, insert in slices no larger
