@@ -25,17 +25,31 @@ public final class CrawlProgress: @unchecked Sendable {
         /// Pages the crawl was given.
         public var total: Int
         /// Pages finished, crawled or failed.
-        public var done = 0
+        public var done: Int
         /// Pages that failed.
-        public var failed = 0
+        public var failed: Int
         /// Records extracted so far.
-        public var records = 0
+        public var records: Int
         /// Body bytes of the pages crawled.
-        public var bytes = 0
+        public var bytes: Int
         /// Since the engine started (frozen once it finished).
-        public var elapsed: Duration = .zero
+        public var elapsed: Duration
         /// The engine's queues, for engines that have some (the pipeline).
-        public var queues: [QueueDepth] = []
+        public var queues: [QueueDepth]
+
+        /// A snapshot with the given counts (the engines make these; public for tests).
+        public init(
+            total: Int, done: Int = 0, failed: Int = 0, records: Int = 0, bytes: Int = 0,
+            elapsed: Duration = .zero, queues: [QueueDepth] = []
+        ) {
+            self.total = total
+            self.done = done
+            self.failed = failed
+            self.records = records
+            self.bytes = bytes
+            self.elapsed = elapsed
+            self.queues = queues
+        }
 
         /// Pages crawled without failure.
         public var succeeded: Int { done - failed }

@@ -49,28 +49,39 @@ public struct Crawler: Sendable {
         let delivery = OutcomeDelivery(sink: sink, progress: progress)
         progress.markStarted()
         defer { progress.markFinished() }
-        try await withTaskCancellationHandler {
-            switch engine {
-            case .sequential:
-                try await AsyncCrawlEngine.runSequentially(tasks, processor: processor, delivery: delivery)
-            case .threads:
-                try await ThreadsCrawlEngine.run(tasks, concurrency: options.concurrency, processor: processor, delivery: delivery)
-            case .pool:
-                try await PoolCrawlEngine.run(tasks, concurrency: options.concurrency, processor: processor, delivery: delivery)
-            case .poolCallbacks:
-                try await PoolCrawlEngine.runWithCallbacks(tasks, concurrency: options.concurrency, processor: processor, delivery: delivery)
-            case .pipeline:
-                try await PipelineCrawlEngine.run(tasks, options: options, processor: processor, delivery: delivery)
-            case .async:
-                try await AsyncCrawlEngine.run(tasks, concurrency: options.concurrency, processor: processor, delivery: delivery)
+        do {
+            try await withTaskCancellationHandler {
+                try await runEngine(tasks, delivery: delivery)
+            } onCancel: {
+                delivery.stop(CancellationError())
             }
-        } onCancel: {
-            delivery.stop(CancellationError())
+        } catch {
+            // An engine stopped by the sink or a cancellation may fail on its way out (a
+            // cancelled pool future, say): the reason it stopped is the error to report.
+            try delivery.throwIfStopped()
+            throw error
         }
         progress.markFinished()
         let counts = progress.snapshot()
         return CrawlSummary(
             engine: engine, concurrency: engine == .sequential ? 1 : options.concurrency,
             pages: counts.done, failed: counts.failed, records: counts.records, bytes: counts.bytes, elapsed: counts.elapsed)
+    }
+
+    private func runEngine(_ tasks: [PageTask], delivery: OutcomeDelivery) async throws {
+        switch engine {
+        case .sequential:
+            try await AsyncCrawlEngine.runSequentially(tasks, processor: processor, delivery: delivery)
+        case .threads:
+            try await ThreadsCrawlEngine.run(tasks, concurrency: options.concurrency, processor: processor, delivery: delivery)
+        case .pool:
+            try await PoolCrawlEngine.run(tasks, concurrency: options.concurrency, processor: processor, delivery: delivery)
+        case .poolCallbacks:
+            try await PoolCrawlEngine.runWithCallbacks(tasks, concurrency: options.concurrency, processor: processor, delivery: delivery)
+        case .pipeline:
+            try await PipelineCrawlEngine.run(tasks, options: options, processor: processor, delivery: delivery)
+        case .async:
+            try await AsyncCrawlEngine.run(tasks, concurrency: options.concurrency, processor: processor, delivery: delivery)
+        }
     }
 }

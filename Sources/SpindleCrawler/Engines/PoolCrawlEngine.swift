@@ -19,6 +19,8 @@ enum PoolCrawlEngine {
         let window = CrawlEngineOptions(concurrency: concurrency).poolWindow
         try await onNewThread(name: "crawl-pool") {
             try withThreadPool(maxWorkers: concurrency, threadNamePrefix: "crawl-pool") { pool in
+                // A stopped crawl cancels the fetches not started; `next()` then throws.
+                delivery.onStop { pool.shutdown(wait: false, cancelPending: true) }
                 var start = 0
                 while start < tasks.count, !delivery.isStopped {
                     let batch = tasks[start..<min(start + window, tasks.count)]
@@ -43,6 +45,9 @@ enum PoolCrawlEngine {
         try await onNewThread(name: "crawl-callbacks") {
             let pool = ThreadPoolExecutor(maxWorkers: concurrency, threadNamePrefix: "crawl-pool", queueCapacity: concurrency)
             defer { pool.shutdown(wait: true) }
+            // A stopped crawl cancels the fetches not started (their callbacks still run) and
+            // makes the next `submit` throw.
+            delivery.onStop { pool.shutdown(wait: false, cancelPending: true) }
             let pending = DispatchGroup()
             for task in tasks {
                 if delivery.isStopped { break }
