@@ -7,7 +7,7 @@ struct EchoLoadClientTests {
     @Test func aCorrectServerGivesRoundTripsAndNoErrors() async throws {
         try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
             let report = try await EchoLoadClient.run(
-                EchoLoadConfiguration(port: server.port, connections: 20, duration: .milliseconds(300), message: "Hello, Echo!"))
+                EchoLoadConfiguration(port: server.port, connections: 20, duration: .seconds(1), message: "Hello, Echo!"))
             #expect(report.connected == 20)
             #expect(report.roundTrips > 0)
             #expect(report.errors == 0)
@@ -22,7 +22,7 @@ struct EchoLoadClientTests {
         let server = try await MisbehavingServer.start(.echoUnchanged)
         let port = try #require(server.localAddress?.port)
         let report = try await EchoLoadClient.run(
-            EchoLoadConfiguration(port: port, connections: 5, duration: .milliseconds(200), message: "hello"))
+            EchoLoadConfiguration(port: port, connections: 5, duration: .seconds(1), message: "hello"))
         try await server.close()
         #expect(report.roundTrips == 0)
         #expect(report.wrongReplies > 0)
@@ -34,7 +34,7 @@ struct EchoLoadClientTests {
         let server = try await MisbehavingServer.start(.echoUnchanged)
         let port = try #require(server.localAddress?.port)
         let report = try await EchoLoadClient.run(
-            EchoLoadConfiguration(port: port, connections: 2, duration: .milliseconds(100), message: "12345"))
+            EchoLoadConfiguration(port: port, connections: 2, duration: .seconds(1), message: "12345"))
         try await server.close()
         #expect(report.wrongReplies == 0)
         #expect(report.roundTrips > 0)
