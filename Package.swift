@@ -102,6 +102,7 @@ let package = Package(
                 "SpindleCrawler",
                 "SpindleServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

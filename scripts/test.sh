@@ -9,6 +9,13 @@ scripts/setup-system.sh
 echo "== build (debug) =="
 swift build --build-tests
 
+echo "== PostgreSQL for the shared-frontier tests =="
+pgdir=$(mktemp -d /tmp/spindle-pg.XXXXXX)
+trap 'scripts/postgres-test-cluster.sh stop "$pgdir"' EXIT
+SPINDLE_TEST_POSTGRES_URL=$(scripts/postgres-test-cluster.sh start "$pgdir")
+export SPINDLE_TEST_POSTGRES_URL
+echo "PostgreSQL at $SPINDLE_TEST_POSTGRES_URL"
+
 echo "== swift test =="
 swift test --skip-build 2>&1 | tee .build/test.log
 grep -q "Test run with .* passed" .build/test.log

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Starts or stops a private PostgreSQL cluster for the tests: a temporary data folder, a free
+# loopback port, trust authentication, database spindle_test. Prints the server's URL on start.
+#   scripts/postgres-test-cluster.sh start DIR   → prints postgres://postgres@127.0.0.1:PORT/spindle_test
+#   scripts/postgres-test-cluster.sh stop DIR
+set -euo pipefail
+action=$1
+dir=$2
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -n "$bin" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
+
+# initdb refuses to run as root: run the server as the postgres user when we are root.
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi
+}
+
+case "$action" in
+start)
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  as_owner "$bin/initdb -D '$dir/data' -U postgres --auth=trust >'$dir/initdb.log' 2>&1"
+  as_owner "$bin/pg_ctl -D '$dir/data' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null"
+  as_owner "$bin/psql -h 127.0.0.1 -p $port -U postgres -qc 'create database spindle_test'" >/dev/null
+  echo "postgres://postgres@127.0.0.1:$port/spindle_test?sslmode=disable"
+  ;;
+stop)
+  [ -d "$dir/data" ] && as_owner "$bin/pg_ctl -D '$dir/data' -m fast -w stop >/dev/null" || true
+  rm -rf "$dir"
+  ;;
+esac
