@@ -30,33 +30,55 @@ extension ThreadPoolExecutor {
 }
 
 /// The results of futures in their order, as they become available: what
-/// ``ThreadPoolExecutor/map(_:timeout:_:)`` returns.
+/// ``ThreadPoolExecutor/map(_:timeout:_:)`` and ``ProcessPool/map(_:_:chunkSize:timeout:)`` return.
 ///
 /// Iterate with `for try await value in results` from a task, or call ``next()`` (which
 /// blocks) from a thread. It is single-pass.
 public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendable {
     public typealias Element = T
 
-    /// The futures, in input order.
-    public let futures: [Future<T>]
+    /// Where the results come from: a future per item, or a future per chunk of items (so a
+    /// chunked map costs one future per message, not one per item).
+    enum Source {
+        case items([Future<T>])
+        case chunks([Future<[Result<T, any Error>]>], chunkSize: Int, count: Int)
+    }
+
+    let source: Source
     private let deadline: Deadline?
-    private let timeout: Duration?
     private let lock = ConditionLock()
     private var position = 0  // protected by lock
 
     init(_ futures: [Future<T>], deadline: Deadline?, timeout: Duration?) {
-        self.futures = futures
+        self.source = .items(futures)
         self.deadline = deadline
-        self.timeout = timeout
+    }
+
+    init(chunks: [Future<[Result<T, any Error>]>], chunkSize: Int, count: Int, deadline: Deadline?) {
+        self.source = .chunks(chunks, chunkSize: chunkSize, count: count)
+        self.deadline = deadline
+    }
+
+    /// How many results there are.
+    public var count: Int {
+        switch source {
+        case .items(let futures): futures.count
+        case .chunks(_, _, let count): count
+        }
     }
 
     /// The next result in input order, blocking until it is ready; nil after the last.
     /// Throws the item's error, or ``SpindleError/Code/timeout`` once the timeout has passed.
     @available(*, noasync, message: "blocks a thread: iterate with `for try await` in async code")
     public func next() throws -> T? {
-        guard let future = take() else { return nil }
+        guard let index = take() else { return nil }
         do {
-            return try future.result(timeout: deadline?.remaining ?? nil)
+            switch source {
+            case .items(let futures):
+                return try futures[index].result(timeout: deadline?.remaining ?? nil)
+            case .chunks(let chunks, let size, _):
+                return try chunks[index / size].result(timeout: deadline?.remaining ?? nil)[index % size].get()
+            }
         } catch {
             cancelRest()
             throw error
@@ -67,7 +89,7 @@ public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendabl
     @available(*, noasync, message: "blocks a thread: iterate with `for try await` in async code")
     public func collect() throws -> [T] {
         var values: [T] = []
-        values.reserveCapacity(futures.count)
+        values.reserveCapacity(count)
         while let value = try next() { values.append(value) }
         return values
     }
@@ -76,12 +98,15 @@ public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendabl
         let results: FutureResults<T>
 
         public mutating func next() async throws -> T? {
-            guard let future = results.take() else { return nil }
+            guard let index = results.take() else { return nil }
             do {
-                if let deadline = results.deadline {
-                    return try await future.value(timeout: deadline.remaining)
+                let timeout = results.deadline?.remaining
+                switch results.source {
+                case .items(let futures):
+                    return try await futures[index].value(timeout: timeout)
+                case .chunks(let chunks, let size, _):
+                    return try await chunks[index / size].value(timeout: timeout)[index % size].get()
                 }
-                return try await future.value
             } catch {
                 results.cancelRest()
                 throw error
@@ -91,20 +116,26 @@ public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendabl
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(results: self) }
 
-    private func take() -> Future<T>? {
+    private func take() -> Int? {
         lock.withLock {
-            guard position < futures.count else { return nil }
+            guard position < count else { return nil }
             defer { position += 1 }
-            return futures[position]
+            return position
         }
     }
 
+    /// Cancels the work not started yet, after an error or a timeout (as Python's map does).
     private func cancelRest() {
-        let rest = lock.withLock {
-            defer { position = futures.count }
-            return futures[position...]
+        let next = lock.withLock {
+            defer { position = count }
+            return position
         }
-        for future in rest { future.cancel() }
+        switch source {
+        case .items(let futures):
+            for future in futures[Swift.min(next, futures.count)...] { future.cancel() }
+        case .chunks(let chunks, let size, _):
+            for future in chunks[Swift.min((next + size - 1) / size, chunks.count)...] { future.cancel() }
+        }
     }
 }
 

@@ -158,29 +158,20 @@ public final class ProcessPool: @unchecked Sendable {
     ) throws -> FutureResults<J.Output> {
         precondition(chunkSize >= 1, "chunkSize must be at least 1, got \(chunkSize)")
         let deadline = Deadline.after(timeout)
-        var futures: [Future<J.Output>] = []
-        futures.reserveCapacity(inputs.count)
-        for start in stride(from: 0, to: inputs.count, by: chunkSize) {
-            let range = start..<min(start + chunkSize, inputs.count)
-            let chunk = try encode(Array(inputs[range]), job: J.name)
-            let count = range.count
-            let items = (0..<count).map { _ in Future<J.Output>(label: "job '\(J.name)'") }
-            futures.append(contentsOf: items)
-            let chunkFuture = try drivers.submit { try self.runChunk(J.self, chunk, count: count) }
-            chunkFuture.onComplete { done in
-                switch done.peekResult() {
-                case .success(let results):
-                    for (item, result) in zip(items, results) { item.complete(result) }
-                case .failure where done.state == .cancelled:
-                    for item in items { item.cancel() }
-                case .failure(let error):
-                    for item in items { item.complete(.failure(error)) }
-                case nil:
-                    preconditionFailure("a done callback ran before the future was done")
-                }
+        var chunks: [Future<[Result<J.Output, any Error>]>] = []
+        chunks.reserveCapacity(inputs.count / chunkSize + 1)
+        do {
+            for start in stride(from: 0, to: inputs.count, by: chunkSize) {
+                let range = start..<min(start + chunkSize, inputs.count)
+                let chunk = try encode(Array(inputs[range]), job: J.name)
+                let count = range.count
+                chunks.append(try drivers.submit { try self.runChunk(J.self, chunk, count: count) })
             }
+        } catch {
+            for chunk in chunks { chunk.cancel() }
+            throw error
         }
-        return FutureResults(futures, deadline: deadline, timeout: timeout)
+        return FutureResults(chunks: chunks, chunkSize: chunkSize, count: inputs.count, deadline: deadline)
     }
 
     // MARK: - Shutting down
