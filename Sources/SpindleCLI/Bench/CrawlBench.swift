@@ -1,7 +1,210 @@
 import ArgumentParser
+import Foundation
+import SpindleCrawler
+import SpindleServer
 
+/// `spindle bench crawl`: every crawl engine against an in-process blog site, and the course's
+/// own Python crawlers against the same site in the same run.
 struct CrawlBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "crawl", abstract: "Crawler engines against the seeds' Python crawlers (not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "crawl",
+        abstract: "Crawler engines against the course's Python crawlers (requests + threads, aiohttp + Semaphore).",
+        discussion: """
+            Latency: 50 list pages served with 100 ms of latency, crawled by every engine with \
+            --concurrency 50 (crawl.ENGINE.latency100, seconds; the floor is one round of 100 ms). \
+            Each is compared with Spindle's sequential engine (about 5 s); the sequential engine \
+            with the course's single_thread program (requests + BeautifulSoup), and the threads \
+            and async engines also show the course's multi_thread and aiohttp programs beside them.
+
+            Throughput: --pages list pages with no latency, crawled, parsed and written to a file by \
+            `spindle crawl --engine async` in a child process and by the course's aiohttp + \
+            asyncio.Semaphore + BeautifulSoup crawler, same concurrency (crawl.async.throughput, \
+            pages/s; crawl.async.peak_rss, MB, each process's own peak). The site is crawled once \
+            before either is measured, so both meet the same warm site.
+
+            Every run's records are checked against what the site says it holds; a run that \
+            returns the wrong records fails the suite. The Python crawlers' packages (aiohttp, \
+            beautifulsoup4, requests) are installed with pip where missing.
+            """
+    )
+
     @OptionGroup var options: BenchOptions
-    func run() async throws { throw ValidationError("not built yet") }
+
+    @Option(help: "List pages of the throughput run.")
+    var pages = 2000
+
+    @Option(help: "Requests in flight in the throughput run, for Spindle and aiohttp alike (the course uses Semaphore(10)).")
+    var concurrency = 10
+
+    func validate() throws {
+        guard (10...BlogSiteConfiguration.maximumPages).contains(pages) else {
+            throw ValidationError("--pages must be between 10 and \(BlogSiteConfiguration.maximumPages), got \(pages)")
+        }
+        guard (1...1000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 1000, got \(concurrency)") }
+    }
+
+    func run() async throws {
+        try PythonPeer.ensure(modules: ["aiohttp", "bs4", "requests"], packages: ["aiohttp", "beautifulsoup4", "requests"])
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-bench-crawl-\(getpid())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+
+        var report = BenchReport(suite: "crawl")
+        var problems: [String] = []
+        try await measureLatency(into: &report, problems: &problems, scratch: scratch)
+        try await measureThroughput(into: &report, problems: &problems, scratch: scratch)
+        #if DEBUG
+        report.notes.append("Debug build: build with -c release for figures worth quoting.")
+        #endif
+        report.notes.append(contentsOf: problems.map { "WRONG: \($0)" })
+        report.print(json: options.json)
+        if !problems.isEmpty {
+            throw ExitCode(1)
+        }
+    }
+
+    // MARK: 50 pages at 100 ms
+
+    private func measureLatency(into report: inout BenchReport, problems: inout [String], scratch: URL) async throws {
+        let pageCount = 50
+        let latencyConcurrency = 50
+        try await withBlogSite(BlogSiteConfiguration(pages: pageCount, latency: .milliseconds(100))) { site in
+            let urls = (1...pageCount).map(site.listPageURL)
+            let expected = Set(site.expectedRecords(forPages: 1...pageCount).map { Link($0) })
+            var seconds: [CrawlEngineKind: Double] = [:]
+            var rates: [CrawlEngineKind: Double] = [:]
+            for engine in CrawlEngineKind.allCases {
+                let (summary, links) = try await crawlInProcess(urls, engine: engine, concurrency: latencyConcurrency)
+                if links != expected || summary.failed > 0 {
+                    problems.append("the \(engine.rawValue) engine returned \(links.count) of \(expected.count) expected records, \(summary.failed) pages failed")
+                }
+                seconds[engine] = summary.seconds
+                rates[engine] = summary.pagesPerSecond
+            }
+            let single = try await python(["crawl_threads.py", "single", site.origin, "\(pageCount)", scratch.appendingPathComponent("single.jsonl").path])
+            let multi = try await python(["crawl_threads.py", "multi", site.origin, "\(pageCount)", scratch.appendingPathComponent("multi.jsonl").path])
+            let aiohttp = try await python([
+                "crawl_aiohttp.py", site.origin, "\(pageCount)", "\(latencyConcurrency)", scratch.appendingPathComponent("aiohttp.jsonl").path,
+            ])
+            for (name, run) in [("single_thread", single), ("multi_thread", multi), ("aiohttp", aiohttp)] where run.records != expected.count {
+                problems.append("the course's \(name) crawler returned \(run.records) of \(expected.count) records")
+            }
+
+            let sequential = seconds[.sequential]!
+            report.add(BenchFigure(
+                name: "crawl.sequential.latency100", unit: "s", value: sequential, direction: .lowerIsBetter,
+                baseline: "course single_thread (requests + BeautifulSoup)", baselineValue: single.seconds,
+                extra: [("pages_per_s", rates[.sequential]!)]))
+            for engine in CrawlEngineKind.allCases where engine != .sequential {
+                var extra = [("pages_per_s", rates[engine]!)]
+                if engine == .threads { extra.append(("python_multi_thread_s", multi.seconds)) }
+                if engine == .async { extra.append(("python_aiohttp_s", aiohttp.seconds)) }
+                report.add(BenchFigure(
+                    name: "crawl.\(engine.rawValue).latency100", unit: "s", value: seconds[engine]!, direction: .lowerIsBetter,
+                    baseline: "spindle sequential engine", baselineValue: sequential, extra: extra))
+            }
+            report.notes.append("latency100: \(pageCount) pages × 100 ms, --concurrency \(latencyConcurrency); the floor is 0.1 s.")
+        }
+    }
+
+    /// Crawls `urls` in this process and returns the summary and the links found.
+    private func crawlInProcess(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (CrawlSummary, Set<Link>) {
+        try await withFetcher(FetchConfiguration(maxConnectionsPerHost: max(100, concurrency))) { fetcher in
+            let crawler = Crawler(
+                engine: engine,
+                processor: PageProcessor(fetcher: fetcher, extraction: .selection(try CSSSelector("a.post-item-title"))),
+                options: CrawlEngineOptions(concurrency: concurrency))
+            let sink = CollectingOutcomeSink()
+            let summary = try await crawler.run(urls.map { PageTask(url: $0) }, sink: sink)
+            return (summary, Set(sink.records.compactMap(Link.init)))
+        }
+    }
+
+    // MARK: many pages, no latency
+
+    private func measureThroughput(into report: inout BenchReport, problems: inout [String], scratch: URL) async throws {
+        try await withBlogSite(BlogSiteConfiguration(pages: pages)) { site in
+            let list = scratch.appendingPathComponent("urls.txt")
+            try (1...pages).map { site.listPageURL($0).absoluteString }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+            // One unmeasured pass renders every page, so both measured crawls meet a warm site.
+            _ = try await crawlInProcess((1...pages).map(site.listPageURL), engine: .async, concurrency: concurrency)
+
+            let records = scratch.appendingPathComponent("spindle.jsonl").path
+            let output = try await offloaded {
+                try PythonPeer.run([
+                    BenchServerProcess.currentExecutable(), "crawl", "--urls-from", list.path, "--select", "a.post-item-title",
+                    "--engine", "async", "--concurrency", "\(concurrency)", "--output", records, "--json-summary", "--quiet",
+                ])
+            }
+            guard let line = output.split(separator: "\n").last,
+                let summary = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let spindleRate = summary["pages_per_second"] as? Double,
+                let spindleRecords = summary["records"] as? Int
+            else {
+                throw PythonPeer.Failure(description: "spindle crawl printed no summary: \(output.suffix(500))")
+            }
+            let spindleMemory = summary["peak_rss_mb"] as? Double ?? .nan
+            let aiohttp = try await python(["crawl_aiohttp.py", site.origin, "\(pages)", "\(concurrency)", scratch.appendingPathComponent("aiohttp-many.jsonl").path])
+            let expected = pages * site.configuration.postsPerPage
+            if spindleRecords != expected { problems.append("spindle crawl wrote \(spindleRecords) of \(expected) records") }
+            if aiohttp.records != expected { problems.append("the course's aiohttp crawler wrote \(aiohttp.records) of \(expected) records") }
+
+            report.add(BenchFigure(
+                name: "crawl.async.throughput", unit: "pages/s", value: spindleRate, direction: .higherIsBetter,
+                baseline: "course aiohttp + asyncio.Semaphore + BeautifulSoup", baselineValue: aiohttp.pagesPerSecond))
+            report.add(BenchFigure(
+                name: "crawl.async.peak_rss", unit: "MB", value: spindleMemory, direction: .lowerIsBetter,
+                baseline: "course aiohttp + asyncio.Semaphore + BeautifulSoup", baselineValue: aiohttp.peakMegabytes))
+            report.notes.append(
+                "throughput: \(pages) pages, no latency, concurrency \(concurrency), records written to a file; spindle crawl and python3 each in a process of their own, the site in this one.")
+        }
+    }
+
+    // MARK: Helpers
+
+    /// What a Python crawler reported.
+    struct PythonRun {
+        var records: Int
+        var seconds: Double
+        var pagesPerSecond: Double
+        var peakMegabytes: Double
+    }
+
+    private func python(_ arguments: [String]) async throws -> PythonRun {
+        try await offloaded {
+            let object = try PythonPeer.run(script: arguments[0], arguments: Array(arguments.dropFirst()))
+            guard let records = object["records"] as? Int, let seconds = object["seconds"] as? Double,
+                let rate = object["pages_per_second"] as? Double
+            else {
+                throw PythonPeer.Failure(description: "\(arguments[0]) printed an unexpected summary: \(object)")
+            }
+            return PythonRun(records: records, seconds: seconds, pagesPerSecond: rate, peakMegabytes: object["peak_rss_mb"] as? Double ?? .nan)
+        }
+    }
+
+    /// Runs blocking work (a child process) on a thread of its own, so the site this process
+    /// serves keeps every cooperative thread.
+    private func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+
+    /// A selection record as the site's expected records describe it.
+    struct Link: Hashable {
+        var page: String
+        var href: String?
+        var text: String
+
+        init(_ link: BlogPostLink) {
+            (page, href, text) = (link.pageURL, link.href, link.title)
+        }
+
+        init?(_ record: CrawlRecord) {
+            guard case .selection(let page, let href, let text) = record else { return nil }
+            (self.page, self.href, self.text) = (page, href, text)
+        }
+    }
 }
