@@ -52,12 +52,12 @@ struct EchoLoadClientTests {
     }
 
     @Test func noServerIsAClearError() async throws {
-        let server = try await MisbehavingServer.start(.echoUnchanged)
-        let port = try #require(server.localAddress?.port)
-        try await server.close()
+        let refusing = try RefusingPort()
+        let port = refusing.port
         await #expect(throws: EchoLoadError.self) {
             _ = try await EchoLoadClient.run(EchoLoadConfiguration(port: port, connections: 3, duration: .milliseconds(100)))
         }
+        withExtendedLifetime(refusing) {}
     }
 
     @Test func badConfigurationsNameTheProblem() async throws {
