@@ -86,6 +86,22 @@ struct ServiceRoutesTests {
         }
     }
 
+    @Test("lists cheaper than the inline limit are checked without a worker; costly ones on the pool")
+    func inlineLimit() async throws {
+        let app = try buildApplication(configuration: ServiceTestSupport.configuration { $0.inlineDivisions = 10_000 })
+        try await app.test(.router) { client in
+            let tiny = try await client.executeRequest(uri: "/is_prime/1,2,3,97", method: .get, headers: [:], body: nil)
+            #expect(tiny.bodyText == #"{"1": false, "2": true, "3": true, "97": true}"#)
+            var metrics = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).bodyText
+            #expect(ServiceTestSupport.sample(metrics, "spindle_pool_tasks_completed_total") == 0)
+
+            let costly = try await client.executeRequest(uri: "/is_prime/1000000007", method: .get, headers: [:], body: nil)
+            #expect(costly.bodyText == #"{"1000000007": true}"#)
+            metrics = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).bodyText
+            #expect(ServiceTestSupport.sample(metrics, "spindle_pool_tasks_completed_total") == 1)
+        }
+    }
+
     /// A bad request, the words its error must contain, and the item it must name.
     struct BadInput: Sendable, CustomTestStringConvertible {
         var path: String
@@ -154,7 +170,7 @@ struct ServiceRoutesTests {
 
     @Test(
         "a configuration out of range is refused, naming the field",
-        arguments: ["port", "cpu-workers", "max-numbers", "queue-capacity", "deadline", "db-wait", "worker executable"]
+        arguments: ["port", "cpu-workers", "max-numbers", "queue-capacity", "inline-divisions", "deadline", "db-wait", "worker executable"]
     )
     func invalidConfiguration(field: String) throws {
         var configuration = try ServiceConfiguration(port: 0, workerExecutable: ServiceTestSupport.workerExecutable())
@@ -163,6 +179,7 @@ struct ServiceRoutesTests {
         case "cpu-workers": configuration.cpuWorkers = 0
         case "max-numbers": configuration.maxNumbers = 0
         case "queue-capacity": configuration.queueCapacity = 0
+        case "inline-divisions": configuration.inlineDivisions = 2_000_000
         case "deadline": configuration.deadline = .zero
         case "db-wait": configuration.dbWait = .milliseconds(-1)
         default: configuration.workerExecutable = "/nonexistent/spindle"

@@ -19,10 +19,11 @@ enum ServiceTestSupport {
     }
 
     /// A configuration for tests: a free port, short reads (10/20/30 ms), one worker process
-    /// of the built `spindle`, debug routes on; `adjust` changes the rest.
+    /// of the built `spindle`, every list checked on the pool (as the course does), debug
+    /// routes on; `adjust` changes the rest.
     static func configuration(_ adjust: (inout ServiceConfiguration) -> Void = { _ in }) throws -> ServiceConfiguration {
         var configuration = ServiceConfiguration(
-            port: 0, cpuWorkers: 1, fileWait: .milliseconds(10), dbWait: .milliseconds(20), apiWait: .milliseconds(30),
+            port: 0, cpuWorkers: 1, inlineDivisions: 0, fileWait: .milliseconds(10), dbWait: .milliseconds(20), apiWait: .milliseconds(30),
             workerExecutable: try workerExecutable(), enableDebugRoutes: true)
         adjust(&configuration)
         return configuration

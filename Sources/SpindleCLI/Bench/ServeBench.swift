@@ -15,7 +15,9 @@ struct ServeBench: AsyncParsableCommand {
             serve.sequential.c100: one after another; serve.threadpool.c100: Spindle's \
             GET /?pool=threads (the course's design: blocking reads on a 6-thread pool) against \
             Flask's GET /; serve.is_prime_heavy.c10: GET /is_prime/112272535095293; \
-            serve.is_prime_tiny.c10: GET /is_prime/1,2,3. Values are requests/s; p50_ms, p99_ms \
+            serve.is_prime_tiny.c10: GET /is_prime/1,2,3 (checked inline: cheaper than a \
+            message to a worker); serve.is_prime_tiny_pool.c10: the same sent to a worker \
+            process (--inline-divisions 0), as the course does. Values are requests/s; p50_ms, p99_ms \
             from wrk --latency; errors = socket errors + non-2xx answers. Installs wrk with \
             apt-get and Flask with pip where missing.
             """
@@ -32,6 +34,7 @@ struct ServeBench: AsyncParsableCommand {
         var path: String
         var connections: Int
         var flaskPath: String?
+        var serverArguments: [String] = []
     }
 
     static let scenarios = [
@@ -42,6 +45,10 @@ struct ServeBench: AsyncParsableCommand {
         Scenario(figure: "serve.threadpool.c100", path: "/?pool=threads", connections: 100, flaskPath: "/"),
         Scenario(figure: "serve.is_prime_heavy.c10", path: "/is_prime/112272535095293", connections: 10, flaskPath: "/is_prime/112272535095293"),
         Scenario(figure: "serve.is_prime_tiny.c10", path: "/is_prime/1,2,3", connections: 10, flaskPath: "/is_prime/1,2,3"),
+        // The same through a worker process, as the course sends every list.
+        Scenario(
+            figure: "serve.is_prime_tiny_pool.c10", path: "/is_prime/1,2,3", connections: 10, flaskPath: "/is_prime/1,2,3",
+            serverArguments: ["--inline-divisions", "0"]),
     ]
 
     func validate() throws {
@@ -59,7 +66,7 @@ struct ServeBench: AsyncParsableCommand {
         var flaskResults: [String: WrkResult] = [:]  // by path and connections: one run serves two figures
         var report = BenchReport(suite: "serve")
         for scenario in Self.scenarios {
-            let spindle = try Self.measure(command: spindleCommand, name: "spindle serve", port: nil, scenario.path, scenario.connections, duration)
+            let spindle = try Self.measure(command: spindleCommand + scenario.serverArguments, name: "spindle serve", port: nil, scenario.path, scenario.connections, duration)
             var flask: WrkResult?
             if let flaskPath = scenario.flaskPath {
                 let key = "\(flaskPath) c\(scenario.connections)"

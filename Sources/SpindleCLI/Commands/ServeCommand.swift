@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tasks that may wait for a worker; beyond it requests get 503.")
     var queueCapacity = 1024
 
+    @Option(help: "Lists cheaper than this many trial divisions are checked inline, not on the pool; 0: always the pool.")
+    var inlineDivisions: UInt64 = 10_000
+
     @Option(help: "How long a request may take before it is answered 504 (e.g. 10s, 500ms).", transform: DurationArgument.parse)
     var deadline = DurationArgument.seconds(10)
 
@@ -66,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = ServiceConfiguration(
             host: host, port: port, cpuWorkers: cpuWorkers, cpuPool: cpuPool, maxConnections: maxConnections, maxNumbers: maxNumbers,
-            queueCapacity: queueCapacity, deadline: deadline.duration, fileWait: fileWait.duration,
+            queueCapacity: queueCapacity, inlineDivisions: inlineDivisions, deadline: deadline.duration, fileWait: fileWait.duration,
             dbWait: dbWait.duration, apiWait: apiWait.duration, ioThreads: ioThreads)
         do {
             try configuration.validate()

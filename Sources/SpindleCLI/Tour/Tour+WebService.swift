@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SpindleServer
 
 extension TourSections {
@@ -12,7 +13,9 @@ extension TourSections {
             a bounded queue gets a fast 503, a request past its deadline a 504, a crashed worker \
             fails only its own request, and SIGTERM lets in-flight requests finish.
             """)
-        let service = try await WebService.start(ServiceConfiguration(port: 0))
+        var logger = Logger(label: "spindle.tour.serve")
+        logger.logLevel = .warning
+        let service = try await WebService.start(ServiceConfiguration(port: 0), logger: logger)
         do {
             try await runWebServiceTour(tour, port: service.port)
         } catch {

@@ -29,6 +29,11 @@ public struct ServiceConfiguration: Sendable {
     /// Tasks that may wait for a CPU worker (and work items for the `?pool=threads` design);
     /// beyond it requests get 503 with `Retry-After: 1`.
     public var queueCapacity: Int
+    /// A list whose trial division costs at most this many divisions in all (counted for the
+    /// worst case, a prime: ⌊√n⌋ ÷ 2 each) is checked on the request's own task: sending it to
+    /// a worker would cost more than the check. 0 sends every list to the CPU pool, as the
+    /// course's app does.
+    public var inlineDivisions: UInt64
     /// How long a request may take before it is answered 504; its queued pool work is cancelled.
     public var deadline: Duration
     /// A CPU job running longer has its worker process killed and replaced (its request has
@@ -69,6 +74,7 @@ public struct ServiceConfiguration: Sendable {
         maxConnections: Int = 10_000,
         maxNumbers: Int = 1000,
         queueCapacity: Int = 1024,
+        inlineDivisions: UInt64 = 10_000,
         deadline: Duration = .seconds(10),
         jobTimeout: Duration? = nil,
         fileWait: Duration = .milliseconds(100),
@@ -88,6 +94,7 @@ public struct ServiceConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.maxNumbers = maxNumbers
         self.queueCapacity = queueCapacity
+        self.inlineDivisions = inlineDivisions
         self.deadline = deadline
         self.jobTimeout = jobTimeout ?? deadline
         self.fileWait = fileWait
@@ -125,6 +132,9 @@ public struct ServiceConfiguration: Sendable {
         }
         if !(1...Self.maximumQueueCapacity).contains(queueCapacity) {
             throw fail("queue-capacity must be in 1...\(Self.maximumQueueCapacity), got \(queueCapacity)")
+        }
+        if inlineDivisions > 1_000_000 {
+            throw fail("inline-divisions must be in 0...1000000 (larger lists belong on the pool), got \(inlineDivisions)")
         }
         if deadline <= .zero {
             throw fail("deadline must be positive, got \(deadline)")

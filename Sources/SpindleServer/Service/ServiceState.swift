@@ -86,7 +86,7 @@ final class ServiceState: Sendable {
         let results: [Bool]
         switch method.map(PrimalityMethod.init(rawValue:)) {
         case nil, .trialDivision?:
-            results = try await checkOnPool(list.numbers)
+            results = try await checkByTrialDivision(list.numbers)
         case .millerRabin?:
             results = await checkInline(list.numbers)
         case .some(nil):
@@ -97,9 +97,14 @@ final class ServiceState: Sendable {
         return .json(NumberList.pythonJSON(list.numbers, results))
     }
 
-    /// Trial division on the CPU pool: one task for cheap lists, else one per worker with the
-    /// numbers spread so each gets about the same number of divisions.
-    private func checkOnPool(_ numbers: [UInt64]) async throws -> [Bool] {
+    /// Trial division: inline for a list cheaper than ``ServiceConfiguration/inlineDivisions``;
+    /// else on the CPU pool, one task for a cheap list, one per worker for a costly one, with
+    /// the numbers spread so each worker gets about the same number of divisions.
+    private func checkByTrialDivision(_ numbers: [UInt64]) async throws -> [Bool] {
+        let limit = configuration.inlineDivisions
+        if limit > 0, Self.totalCost(of: numbers, atMost: limit) <= limit {
+            return numbers.map(isPrimeTrialDivision)
+        }
         let chunks = Self.chunks(of: numbers, workers: configuration.cpuWorkers)
         var futures: [Future<[Bool]>] = []
         do {
@@ -133,6 +138,16 @@ final class ServiceState: Sendable {
     /// Below this many divisions in all, a list is one task: spreading it would cost more in
     /// messages than it saves.
     static let spreadThreshold: UInt64 = 1 << 18
+
+    /// The summed worst-case trial-division cost of `numbers`, counted only until it passes `limit`.
+    static func totalCost(of numbers: [UInt64], atMost limit: UInt64) -> UInt64 {
+        var total: UInt64 = 0
+        for number in numbers {
+            total &+= trialDivisionCost(number)
+            if total > limit { break }
+        }
+        return total
+    }
 
     /// Indices of `numbers` in at most `workers` groups of about equal cost (largest first,
     /// each to the cheapest group so far), each group in input order.
