@@ -5,8 +5,9 @@
 /// A value is a tree of nodes: a nil, a scalar (raw little-endian bytes or UTF-8), an array, or
 /// a keyed container. Each node starts with a tag byte.
 enum WireCoding {
-    indirect enum Node {
+    enum Node {
         case null
+        case number(UInt64)
         case scalar([UInt8])
         case array([Node])
         case keyed([String: Node])
@@ -37,6 +38,9 @@ enum WireCoding {
         switch node {
         case .null:
             out.append(0)
+        case .number(let value):
+            out.append(4)
+            out.appendLittleEndian(value)
         case .scalar(let bytes):
             out.append(1)
             out.appendBytes(bytes)
@@ -66,6 +70,9 @@ enum WireCoding {
         }
         switch try take(1).first! {
         case 0: return .null
+        case 4:
+            let b = try take(8)
+            return .number(b.reversed().reduce(0) { $0 << 8 | UInt64($1) })
         case 1: return .scalar(Array(try take(try count())))
         case 2: return .array(try (0..<count()).map { _ in try read(bytes, &offset) })
         case 3:
@@ -84,14 +91,39 @@ enum WireCoding {
 
 /// Where an encoder's node ends up: a box, so nested containers can fill it in later.
 final class NodeBox {
+    /// A child is a finished node, or a box a nested container is still filling.
+    enum Child {
+        case node(WireCoding.Node)
+        case box(NodeBox)
+
+        var resolved: WireCoding.Node {
+            switch self {
+            case .node(let node): node
+            case .box(let box): box.resolved()
+            }
+        }
+    }
+
     var node: WireCoding.Node = .null
-    var array: [NodeBox]?
-    var keyed: [String: NodeBox]?
+    var array: [Child]?
+    var keyed: [String: Child]?
 
     func resolved() -> WireCoding.Node {
-        if let array { return .array(array.map { $0.resolved() }) }
-        if let keyed { return .keyed(keyed.mapValues { $0.resolved() }) }
+        if let array { return .array(array.map(\.resolved)) }
+        if let keyed { return .keyed(keyed.mapValues(\.resolved)) }
         return node
+    }
+}
+
+/// The node of a value that needs no container, or nil.
+private func scalarNode<T: Encodable>(_ value: T) -> WireCoding.Node? {
+    switch value {
+    case let v as Int: .number(UInt64(bitPattern: Int64(v)))
+    case let v as UInt64: .number(v)
+    case let v as String: .scalar(Array(v.utf8))
+    case let v as Bool: .number(v ? 1 : 0)
+    case let v as Double: .number(v.bitPattern)
+    default: nil
     }
 }
 
@@ -120,42 +152,42 @@ private struct NodeEncoder: Encoder {
     }
 }
 
-private func scalarBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
-    var out: [UInt8] = []
-    out.appendLittleEndian(value)
-    return out
-}
 
 /// Encodes one value into `box`.
 func encodeValue<T: Encodable>(_ value: T, into box: NodeBox, codingPath: [any CodingKey]) throws {
-    switch value {
-    case let v as Int: box.node = .scalar(scalarBytes(Int64(v)))
-    case let v as UInt64: box.node = .scalar(scalarBytes(v))
-    case let v as String: box.node = .scalar(Array(v.utf8))
-    case let v as Bool: box.node = .scalar([v ? 1 : 0])
-    case let v as Double: box.node = .scalar(scalarBytes(v.bitPattern))
-    default: try value.encode(to: NodeEncoder(box: box, codingPath: codingPath))
+    if let node = scalarNode(value) {
+        box.node = node
+    } else {
+        try value.encode(to: NodeEncoder(box: box, codingPath: codingPath))
     }
+}
+
+/// Encodes one value as a child: a finished node for scalars, a box otherwise.
+private func encodeChild<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> NodeBox.Child {
+    if let node = scalarNode(value) { return .node(node) }
+    let box = NodeBox()
+    try value.encode(to: NodeEncoder(box: box, codingPath: codingPath))
+    return .box(box)
 }
 
 private struct SingleNodeEncoder: SingleValueEncodingContainer {
     let box: NodeBox
     var codingPath: [any CodingKey]
     mutating func encodeNil() throws { box.node = .null }
-    mutating func encode(_ value: Bool) throws { box.node = .scalar([value ? 1 : 0]) }
+    mutating func encode(_ value: Bool) throws { box.node = .number(value ? 1 : 0) }
     mutating func encode(_ value: String) throws { box.node = .scalar(Array(value.utf8)) }
-    mutating func encode(_ value: Double) throws { box.node = .scalar(scalarBytes(value.bitPattern)) }
-    mutating func encode(_ value: Float) throws { box.node = .scalar(scalarBytes(Double(value).bitPattern)) }
-    mutating func encode(_ value: Int) throws { box.node = .scalar(scalarBytes(Int64(value))) }
-    mutating func encode(_ value: Int8) throws { box.node = .scalar(scalarBytes(Int64(value))) }
-    mutating func encode(_ value: Int16) throws { box.node = .scalar(scalarBytes(Int64(value))) }
-    mutating func encode(_ value: Int32) throws { box.node = .scalar(scalarBytes(Int64(value))) }
-    mutating func encode(_ value: Int64) throws { box.node = .scalar(scalarBytes(value)) }
-    mutating func encode(_ value: UInt) throws { box.node = .scalar(scalarBytes(UInt64(value))) }
-    mutating func encode(_ value: UInt8) throws { box.node = .scalar(scalarBytes(UInt64(value))) }
-    mutating func encode(_ value: UInt16) throws { box.node = .scalar(scalarBytes(UInt64(value))) }
-    mutating func encode(_ value: UInt32) throws { box.node = .scalar(scalarBytes(UInt64(value))) }
-    mutating func encode(_ value: UInt64) throws { box.node = .scalar(scalarBytes(value)) }
+    mutating func encode(_ value: Double) throws { box.node = .number(value.bitPattern) }
+    mutating func encode(_ value: Float) throws { box.node = .number(Double(value).bitPattern) }
+    mutating func encode(_ value: Int) throws { box.node = .number(UInt64(bitPattern: Int64(value))) }
+    mutating func encode(_ value: Int8) throws { box.node = .number(UInt64(bitPattern: Int64(value))) }
+    mutating func encode(_ value: Int16) throws { box.node = .number(UInt64(bitPattern: Int64(value))) }
+    mutating func encode(_ value: Int32) throws { box.node = .number(UInt64(bitPattern: Int64(value))) }
+    mutating func encode(_ value: Int64) throws { box.node = .number(UInt64(bitPattern: value)) }
+    mutating func encode(_ value: UInt) throws { box.node = .number(UInt64(value)) }
+    mutating func encode(_ value: UInt8) throws { box.node = .number(UInt64(value)) }
+    mutating func encode(_ value: UInt16) throws { box.node = .number(UInt64(value)) }
+    mutating func encode(_ value: UInt32) throws { box.node = .number(UInt64(value)) }
+    mutating func encode(_ value: UInt64) throws { box.node = .number(value) }
     mutating func encode<T: Encodable>(_ value: T) throws { try encodeValue(value, into: box, codingPath: codingPath) }
 }
 
@@ -166,12 +198,12 @@ private struct UnkeyedNodeEncoder: UnkeyedEncodingContainer {
 
     private func next() -> NodeBox {
         let child = NodeBox()
-        box.array!.append(child)
+        box.array!.append(.box(child))
         return child
     }
 
-    mutating func encodeNil() throws { _ = next() }
-    mutating func encode<T: Encodable>(_ value: T) throws { try encodeValue(value, into: next(), codingPath: codingPath) }
+    mutating func encodeNil() throws { box.array!.append(.node(.null)) }
+    mutating func encode<T: Encodable>(_ value: T) throws { box.array!.append(try encodeChild(value, codingPath: codingPath)) }
     mutating func nestedContainer<K: CodingKey>(keyedBy keyType: K.Type) -> KeyedEncodingContainer<K> {
         NodeEncoder(box: next(), codingPath: codingPath).container(keyedBy: keyType)
     }
@@ -187,13 +219,13 @@ private struct KeyedNodeEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol 
 
     private func child(_ key: String) -> NodeBox {
         let child = NodeBox()
-        box.keyed![key] = child
+        box.keyed![key] = .box(child)
         return child
     }
 
-    mutating func encodeNil(forKey key: Key) throws { _ = child(key.stringValue) }
+    mutating func encodeNil(forKey key: Key) throws { box.keyed![key.stringValue] = .node(.null) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try encodeValue(value, into: child(key.stringValue), codingPath: codingPath + [key])
+        box.keyed![key.stringValue] = try encodeChild(value, codingPath: codingPath + [key])
     }
     mutating func nestedContainer<K: CodingKey>(keyedBy keyType: K.Type, forKey key: Key) -> KeyedEncodingContainer<K> {
         NodeEncoder(box: child(key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
@@ -250,9 +282,8 @@ private struct SingleNodeDecoder: SingleValueDecodingContainer {
     }
 
     private func word() throws -> UInt64 {
-        let b = try bytes()
-        guard b.count == 8 else { throw mismatch("an 8-byte number", codingPath) }
-        return b.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        guard case .number(let value) = node else { throw mismatch("a number", codingPath) }
+        return value
     }
 
     private func signed<T: FixedWidthInteger & SignedInteger>(_: T.Type) throws -> T {
@@ -266,9 +297,9 @@ private struct SingleNodeDecoder: SingleValueDecodingContainer {
     }
 
     func decode(_ type: Bool.Type) throws -> Bool {
-        let b = try bytes()
-        guard b.count == 1 else { throw mismatch("a Bool", codingPath) }
-        return b[0] != 0
+        let value = try word()
+        guard value <= 1 else { throw mismatch("a Bool", codingPath) }
+        return value == 1
     }
     func decode(_ type: String.Type) throws -> String { String(decoding: try bytes(), as: UTF8.self) }
     func decode(_ type: Double.Type) throws -> Double { Double(bitPattern: try word()) }
