@@ -54,6 +54,13 @@ struct ExecCommandBatchTests {
         #expect(reported == ["first\n", "second\n", "third\n"])
     }
 
+    @Test func commandsAreFoundOnPATHAndSeeTheirNameAsTyped() async throws {
+        // `sh` is looked up once on PATH; the child still gets `sh` as argv[0], not the path.
+        let batch = try CommandBatch(template: CommandTemplate(["sh", "-c", "echo $0 {}"]))
+        let results = try await batch.run(["x", "y"])
+        #expect(results.map(\.standardOutput.text) == ["sh x\n", "sh y\n"])
+    }
+
     @Test func keepOrderHoldsABoundedNumberOfResults() async throws {
         let directory = try ExecScratchDirectory()
         let go = directory.path("go")

@@ -1,5 +1,11 @@
 import Subprocess
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 #if canImport(System)
 import System
 #else
@@ -8,8 +14,11 @@ import SystemPackage
 
 extension CommandBatch {
     /// Runs one command to its end and reports what it did. Never throws: a command that cannot
-    /// start is a result with ``JobTermination/failedToStart(_:)``.
-    static func runJob(index: Int, item: String, arguments: [String], options: Options) async -> CommandJobResult {
+    /// start is a result with ``JobTermination/failedToStart(_:)``. `executablePath` is where
+    /// `arguments[0]` was found on PATH, if it was looked up in advance.
+    static func runJob(
+        index: Int, item: String, arguments: [String], executablePath: String?, options: Options
+    ) async -> CommandJobResult {
         let start = ContinuousClock.now
         let signaller = ProcessGroupSignaller()
         var result = CommandJobResult(
@@ -20,7 +29,7 @@ extension CommandBatch {
         )
 
         let (ended, timedOut) = await withTaskCancellationHandler {
-            await runWithWatchdog(arguments: arguments, options: options, signaller: signaller)
+            await runWithWatchdog(arguments: arguments, executablePath: executablePath, options: options, signaller: signaller)
         } onCancel: {
             // SIGTERM to the group now; swift-subprocess's teardown sends SIGKILL to the leader
             // after the grace period, and `finish()` below to what is left of the group.
@@ -67,12 +76,13 @@ extension CommandBatch {
     /// is stopped only once `Subprocess.run` has returned, that is once the process has exited,
     /// so a job that closes its output early and keeps running is still timed.
     private static func runWithWatchdog(
-        arguments: [String], options: Options, signaller: ProcessGroupSignaller
+        arguments: [String], executablePath: String?, options: Options, signaller: ProcessGroupSignaller
     ) async -> (Result<FinishedRun, any Error>, timedOut: Bool) {
         await withTaskGroup(of: JobEvent.self) { group in
             group.addTask {
                 do {
-                    return .ended(.success(try await spawn(arguments: arguments, options: options, signaller: signaller)))
+                    return .ended(.success(try await spawn(
+                        arguments: arguments, executablePath: executablePath, options: options, signaller: signaller)))
                 } catch {
                     return .ended(.failure(error))
                 }
@@ -107,10 +117,15 @@ extension CommandBatch {
     }
 
     private static func spawn(
-        arguments: [String], options: Options, signaller: ProcessGroupSignaller
+        arguments: [String], executablePath: String?, options: Options, signaller: ProcessGroupSignaller
     ) async throws -> FinishedRun {
         let command = arguments[0]
-        let executable: Executable = command.contains("/") ? .path(FilePath(command)) : .name(command)
+        let executable: Executable
+        if let executablePath {
+            executable = .path(FilePath(executablePath))
+        } else {
+            executable = command.contains("/") ? .path(FilePath(command)) : .name(command)
+        }
         var platformOptions = PlatformOptions()
         // Group ID 0: the child leads a new group whose ID is its PID, so a signal to the group
         // reaches its children too, and the terminal's Ctrl-C reaches only `spindle`.
@@ -122,7 +137,8 @@ extension CommandBatch {
         let input = options.standardInput
         let outcome = try await Subprocess.run(
             executable,
-            arguments: Arguments(Array(arguments.dropFirst())),
+            // argv[0] as the user wrote it, whatever path it was found at.
+            arguments: Arguments(executablePathOverride: command, remainingValues: Array(arguments.dropFirst())),
             platformOptions: platformOptions,
             input: .inputWriter,
             output: .sequence,
@@ -160,6 +176,23 @@ extension CommandBatch {
             // A read error ends the capture; the exit status still says how the job ended.
         }
         return captured
+    }
+
+    /// The first executable regular file named `command` in the absolute directories of PATH,
+    /// or `nil` (for a command that contains `/`, or is not found: swift-subprocess then reports
+    /// the failure per job).
+    static func searchPath(for command: String) -> String? {
+        guard !command.isEmpty, !command.contains("/"), let path = getenv("PATH").map({ String(cString: $0) }) else {
+            return nil
+        }
+        for directory in path.split(separator: ":") where directory.hasPrefix("/") {
+            let candidate = directory.hasSuffix("/") ? "\(directory)\(command)" : "\(directory)/\(command)"
+            var info = stat()
+            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        return nil
     }
 
     private static func describeStartFailure(_ error: any Error, command: String) -> String {

@@ -107,6 +107,10 @@ public struct CommandBatch: Sendable {
     ) async throws -> CommandBatchSummary where Items.Element == String {
         let limit = options.maxConcurrency
         let lookahead = options.keepOrder ? 2 * limit : Int.max
+        // Searching PATH once, not once per job, is most of what separates a batch of short
+        // jobs from `xargs -P` (the command may only vary when it contains `{}`).
+        let command = template.arguments[0]
+        let executablePath = command.contains(CommandTemplate.placeholder) ? nil : CommandBatch.searchPath(for: command)
         return try await withThrowingTaskGroup(of: CommandJobResult.self) { group in
             var iterator = items.makeAsyncIterator()
             var summary = CommandBatchSummary()
@@ -128,7 +132,8 @@ public struct CommandBatch: Sendable {
                     let arguments = template.arguments(for: item)
                     let options = self.options
                     group.addTask {
-                        await CommandBatch.runJob(index: index, item: item, arguments: arguments, options: options)
+                        await CommandBatch.runJob(
+                            index: index, item: item, arguments: arguments, executablePath: executablePath, options: options)
                     }
                     started += 1
                     running += 1
