@@ -17,12 +17,13 @@ export SPINDLE_TEST_POSTGRES_URL
 echo "PostgreSQL at $SPINDLE_TEST_POSTGRES_URL"
 
 echo "== swift test =="
-swift test --skip-build 2>&1 | tee .build/test.log
+# A bound on the whole run, so a test that hangs fails the run instead of stalling it.
+timeout 1500 swift test --skip-build 2>&1 | tee .build/test.log
 grep -q "Test run with .* passed" .build/test.log
 
 echo "== Spindle module under Thread Sanitizer =="
 # A separate build folder, so the sanitized build does not replace the normal one.
-TSAN_OPTIONS="halt_on_error=0 exitcode=66" swift test --sanitize=thread --scratch-path .build-tsan \
+TSAN_OPTIONS="halt_on_error=0 exitcode=66" timeout 2400 swift test --sanitize=thread --scratch-path .build-tsan \
   --filter SpindleTests 2>&1 | tee .build/tsan.log
 if grep -q "WARNING: ThreadSanitizer" .build/tsan.log; then
   echo "Thread Sanitizer reported a race (see above)" >&2
@@ -30,6 +31,6 @@ if grep -q "WARNING: ThreadSanitizer" .build/tsan.log; then
 fi
 
 echo "== spindle tour --quick =="
-swift run --skip-build spindle tour --quick
+timeout 600 swift run --skip-build spindle tour --quick
 
 echo "All tests passed."
