@@ -3,7 +3,9 @@ URL, `async with semaphore` bounding the requests in flight) with the course's B
 parsing of `a.post-item-title`. Records are written as JSON lines to OUTPUT, as `spindle crawl`
 writes them.
 
-    python3 crawl_aiohttp.py BASE_URL PAGES CONCURRENCY OUTPUT
+    python3 crawl_aiohttp.py URL_FILE CONCURRENCY OUTPUT
+
+URL_FILE lists the pages, one URL per line (as `spindle crawl --urls-from` reads them).
 
 One ClientSession serves every request (the course opens one per URL, which only adds
 connection set-up). Prints one JSON object on its last line: pages, records, failed, seconds,
@@ -51,8 +53,10 @@ async def crawl(urls, concurrency, out):
 
 
 def main():
-    base, pages, concurrency, output = sys.argv[1].rstrip("/"), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-    urls = [f"{base}/sitehome/p/{page}" for page in range(1, pages + 1)]
+    url_file, concurrency, output = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    with open(url_file, encoding="utf-8") as lines:
+        urls = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    pages = len(urls)
     with open(output, "w", encoding="utf-8") as out:
         start = time.perf_counter()
         counts = asyncio.run(crawl(urls, concurrency, out))

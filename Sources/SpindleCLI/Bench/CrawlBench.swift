@@ -18,7 +18,8 @@ struct CrawlBench: AsyncParsableCommand {
 
             Throughput: --pages list pages with no latency, crawled, parsed and written to a file by \
             `spindle crawl --engine async` in a child process and by the course's aiohttp + \
-            asyncio.Semaphore + BeautifulSoup crawler, same concurrency (crawl.async.throughput, \
+            asyncio.Semaphore + BeautifulSoup crawler on --python-pages of them spread evenly \
+            (the pager makes each page of a big site long), same concurrency (crawl.async.throughput, \
             pages/s; crawl.async.peak_rss, MB, each process's own peak). The site is crawled once \
             before either is measured, so both meet the same warm site.
 
@@ -36,11 +37,15 @@ struct CrawlBench: AsyncParsableCommand {
     @Option(help: "Requests in flight in the throughput run, for Spindle and aiohttp alike (the course uses Semaphore(10)).")
     var concurrency = 10
 
+    @Option(help: "Pages the Python crawler fetches in the throughput run, spread evenly over the site (BeautifulSoup needs about 0.2 s for one of its pages).")
+    var pythonPages = 300
+
     func validate() throws {
         guard (10...BlogSiteConfiguration.maximumPages).contains(pages) else {
             throw ValidationError("--pages must be between 10 and \(BlogSiteConfiguration.maximumPages), got \(pages)")
         }
         guard (1...1000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 1000, got \(concurrency)") }
+        guard (10...pages).contains(pythonPages) else { throw ValidationError("--python-pages must be between 10 and --pages (\(pages)), got \(pythonPages)") }
     }
 
     func run() async throws {
@@ -83,9 +88,8 @@ struct CrawlBench: AsyncParsableCommand {
             }
             let single = try await python(["crawl_threads.py", "single", site.origin, "\(pageCount)", scratch.appendingPathComponent("single.jsonl").path])
             let multi = try await python(["crawl_threads.py", "multi", site.origin, "\(pageCount)", scratch.appendingPathComponent("multi.jsonl").path])
-            let aiohttp = try await python([
-                "crawl_aiohttp.py", site.origin, "\(pageCount)", "\(latencyConcurrency)", scratch.appendingPathComponent("aiohttp.jsonl").path,
-            ])
+            let list = try write(urls, to: scratch.appendingPathComponent("latency-urls.txt"))
+            let aiohttp = try await python(["crawl_aiohttp.py", list.path, "\(latencyConcurrency)", scratch.appendingPathComponent("aiohttp.jsonl").path])
             for (name, run) in [("single_thread", single), ("multi_thread", multi), ("aiohttp", aiohttp)] where run.records != expected.count {
                 problems.append("the course's \(name) crawler returned \(run.records) of \(expected.count) records")
             }
@@ -124,8 +128,12 @@ struct CrawlBench: AsyncParsableCommand {
 
     private func measureThroughput(into report: inout BenchReport, problems: inout [String], scratch: URL) async throws {
         try await withBlogSite(BlogSiteConfiguration(pages: pages)) { site in
-            let list = scratch.appendingPathComponent("urls.txt")
-            try (1...pages).map { site.listPageURL($0).absoluteString }.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
+            let list = try write((1...pages).map(site.listPageURL), to: scratch.appendingPathComponent("urls.txt"))
+            // Every k-th page: BeautifulSoup is too slow for all of them, and the sample meets
+            // cached and uncached pages of the site in the same proportion.
+            let stride = Double(pages) / Double(pythonPages)
+            let sample = (0..<pythonPages).map { site.listPageURL(1 + Int(Double($0) * stride)) }
+            let pythonList = try write(sample, to: scratch.appendingPathComponent("python-urls.txt"))
             // One unmeasured pass renders every page, so both measured crawls meet a warm site.
             _ = try await crawlInProcess((1...pages).map(site.listPageURL), engine: .async, concurrency: concurrency)
 
@@ -144,10 +152,12 @@ struct CrawlBench: AsyncParsableCommand {
                 throw PythonPeer.Failure(description: "spindle crawl printed no summary: \(output.suffix(500))")
             }
             let spindleMemory = summary["peak_rss_mb"] as? Double ?? .nan
-            let aiohttp = try await python(["crawl_aiohttp.py", site.origin, "\(pages)", "\(concurrency)", scratch.appendingPathComponent("aiohttp-many.jsonl").path])
-            let expected = pages * site.configuration.postsPerPage
-            if spindleRecords != expected { problems.append("spindle crawl wrote \(spindleRecords) of \(expected) records") }
-            if aiohttp.records != expected { problems.append("the course's aiohttp crawler wrote \(aiohttp.records) of \(expected) records") }
+            let aiohttp = try await python(["crawl_aiohttp.py", pythonList.path, "\(concurrency)", scratch.appendingPathComponent("aiohttp-many.jsonl").path])
+            let postsPerPage = site.configuration.postsPerPage
+            if spindleRecords != pages * postsPerPage { problems.append("spindle crawl wrote \(spindleRecords) of \(pages * postsPerPage) records") }
+            if aiohttp.records != pythonPages * postsPerPage {
+                problems.append("the course's aiohttp crawler wrote \(aiohttp.records) of \(pythonPages * postsPerPage) records")
+            }
 
             report.add(BenchFigure(
                 name: "crawl.async.throughput", unit: "pages/s", value: spindleRate, direction: .higherIsBetter,
@@ -156,11 +166,17 @@ struct CrawlBench: AsyncParsableCommand {
                 name: "crawl.async.peak_rss", unit: "MB", value: spindleMemory, direction: .lowerIsBetter,
                 baseline: "course aiohttp + asyncio.Semaphore + BeautifulSoup", baselineValue: aiohttp.peakMegabytes))
             report.notes.append(
-                "throughput: \(pages) pages, no latency, concurrency \(concurrency), records written to a file; spindle crawl and python3 each in a process of their own, the site in this one.")
+                "throughput: \(pages) pages (Python: \(pythonPages) of them, evenly spread), no latency, concurrency \(concurrency), records written to a file; spindle crawl and python3 each in a process of their own, the site in this one.")
         }
     }
 
     // MARK: Helpers
+
+    /// Writes `urls` one per line to `file` and returns it.
+    private func write(_ urls: [URL], to file: URL) throws -> URL {
+        try urls.map(\.absoluteString).joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
 
     /// What a Python crawler reported.
     struct PythonRun {
