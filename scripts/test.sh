@@ -31,6 +31,6 @@ if grep -q "WARNING: ThreadSanitizer" .build/tsan.log; then
 fi
 
 echo "== spindle tour --quick =="
-timeout 600 swift run --skip-build spindle tour --quick
+SPINDLE_POSTGRES_URL=$SPINDLE_TEST_POSTGRES_URL timeout 600 swift run --skip-build spindle tour --quick
 
 echo "All tests passed."
