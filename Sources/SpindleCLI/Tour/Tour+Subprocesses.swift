@@ -42,8 +42,11 @@ extension TourSections {
             template: CommandTemplate(["sh", "-c", "trap '' TERM; sleep 30 & wait; : {}"]),
             options: .init(timeout: .milliseconds(300), terminationGracePeriod: .milliseconds(300)))
         let killed = try await stubborn.run(["-"])[0]
-        tour.line("`sh -c \"trap '' TERM; sleep 30 & wait\"` with a 300 ms timeout: \(killed.termination) after \(tour.format(killed.duration)) (SIGTERM ignored, SIGKILL to its process group)")
-        guard killed.timedOut, killed.termination == .signaled(SIGKILL) else {
+        // On a very busy machine the shell may get SIGTERM before it has set its trap.
+        let how = killed.termination == .signaled(SIGKILL)
+            ? "SIGTERM ignored, then SIGKILL to its process group" : "SIGTERM arrived before the trap was set"
+        tour.line("`sh -c \"trap '' TERM; sleep 30 & wait\"` with a 300 ms timeout: \(killed.termination) after \(tour.format(killed.duration)) (\(how))")
+        guard killed.timedOut, case .signaled = killed.termination else {
             throw TourCheckFailed("the stubborn job was not killed at its timeout: \(killed.termination)")
         }
         tour.say("""
