@@ -24,7 +24,7 @@ struct ExecCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Jobs at once (default: the number of cores).")
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Jobs at once; the default is one per core.")
     var jobs = CommandBatch.coreCount
 
     @Option(help: "Terminate a job that runs longer than this (500ms, 30s, 2m); no limit by default.", transform: DurationArgument.parse)
