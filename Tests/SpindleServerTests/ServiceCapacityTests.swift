@@ -98,40 +98,47 @@ struct ServiceCapacityTests {
         }
     }
 
-    @Test("graceful shutdown finishes the requests in flight, then stops listening")
+    @Test("graceful shutdown finishes the requests in flight, pool work included, then stops listening")
     func shutdownDrains() async throws {
         let configuration = try ServiceTestSupport.configuration {
-            $0.fileWait = .milliseconds(300)
-            $0.dbWait = .milliseconds(300)
-            $0.apiWait = .milliseconds(300)
+            $0.cpuWorkers = 1
+            $0.fileWait = .milliseconds(500)
+            $0.dbWait = .milliseconds(500)
+            $0.apiWait = .milliseconds(500)
         }
         let service = try await WebService.start(configuration)
         let port = service.port
-        let inFlight = 5
-        try await withThrowingTaskGroup(of: TestClient.Response.self) { group in
-            for _ in 0..<inFlight {
+        // Five requests wait on reads; two hold the one worker, the second queued behind the first.
+        let paths = Array(repeating: "/", count: 5) + ["/debug/sleep/500", "/debug/sleep/500"]
+        try await withThrowingTaskGroup(of: (String, TestClient.Response).self) { group in
+            for path in paths {
                 group.addTask {
-                    try await TestClient.withClient(host: "127.0.0.1", port: port) { try await $0.get("/") }
+                    try await TestClient.withClient(host: "127.0.0.1", port: port) { (path, try await $0.get(path)) }
                 }
             }
-            // Every request has reached the server (the scrape counts itself too).
             try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
                 let deadline = ContinuousClock.now + .seconds(20)
                 while ContinuousClock.now < deadline {
                     let text = String(buffer: try await client.get("/metrics").body ?? ByteBuffer())
-                    if ServiceTestSupport.sample(text, "spindle_http_requests_in_flight") == Double(inFlight + 1) { return }
+                    // Every request has reached the server (the scrape counts itself), one task is queued.
+                    if ServiceTestSupport.sample(text, "spindle_http_requests_in_flight") == Double(paths.count + 1),
+                        ServiceTestSupport.sample(text, "spindle_pool_queued_tasks") == 1
+                    {
+                        return
+                    }
                     try await Task.sleep(for: .milliseconds(5))
                 }
                 Issue.record("the requests never were all in flight")
             }
             await service.stop()
-            var answered = 0
-            for try await response in group {
-                #expect(response.status == .ok)
-                #expect(response.body.map { String(buffer: $0) } == ServiceRoutesTests.readsJSON)
-                answered += 1
+            var answered: [String] = []
+            for try await (path, response) in group {
+                #expect(response.status == .ok, "\(path)")
+                let body = response.body.map { String(buffer: $0) }
+                #expect(body == (path == "/" ? ServiceRoutesTests.readsJSON : #"{"slept_ms": 500}"#))
+                answered.append(path)
             }
-            #expect(answered == inFlight)
+            #expect(answered.sorted() == paths.sorted())
         }
         await #expect(throws: (any Error).self, "the listener is closed") {
             try await TestClient.withClient(host: "127.0.0.1", port: port) { try await $0.get("/health") }

@@ -137,6 +137,17 @@ struct ServiceRoutesTests {
         }
     }
 
+    @Test("an unknown path gets a JSON 404 naming it")
+    func unknownRoute() async throws {
+        let app = try buildApplication(configuration: ServiceTestSupport.configuration { $0.cpuPool = .threads })
+        try await app.test(.router) { client in
+            let response = try await client.executeRequest(uri: "/is_prim/7", method: .get, headers: [:], body: nil)
+            #expect(response.status == .notFound)
+            #expect(response.bodyJSON["item"] as? String == "/is_prim/7")
+            #expect((response.bodyJSON["error"] as? String)?.contains("/is_prime/{numbers}") == true, "\(response.bodyText)")
+        }
+    }
+
     @Test("GET /health answers ok")
     func health() async throws {
         let app = try buildApplication(configuration: ServiceTestSupport.configuration { $0.cpuPool = .threads })

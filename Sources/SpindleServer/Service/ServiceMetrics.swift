@@ -58,7 +58,7 @@ final class ServiceMetrics: Sendable {
         tasksCompleted = registry.makeCounter(
             descriptor: name("pool_tasks_completed", "total", "CPU pool tasks answered by a worker."))
         tasksCancelled = registry.makeCounter(
-            descriptor: name("pool_tasks_cancelled", "total", "CPU pool tasks cancelled before they started (their request ran out of time)."))
+            descriptor: name("pool_tasks_cancelled", "total", "Pool tasks (CPU checks, and the reads of /?pool=threads) cancelled before they started: their request ran out of time."))
     }
 
     /// Counts one answered request and records how long it took.

@@ -14,21 +14,20 @@ extension ServiceState {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ServiceMetricsMiddleware(metrics: metrics))
+        router.add(middleware: UnknownRouteMiddleware())
         router.add(middleware: LogRequestsMiddleware(configuration.requestLogLevel))
 
         router.get("/") { request, _ in
             let design = try Self.option(
                 request, "pool", default: ReadDesign.async,
                 choices: [("async", .async), ("threads", .threads)])
-            return try await self.withinDeadline {
-                switch design {
-                case .async: try await self.readConcurrently()
-                case .threads: try await self.readOnThreadPool()
-                }
+            switch design {
+            case .async: return try await self.readConcurrently()
+            case .threads: return try await self.withinDeadline { try await self.readOnThreadPool() }
             }
         }
         router.get("/sequential") { _, _ in
-            try await self.withinDeadline { try await self.readSequentially() }
+            try await self.readSequentially()
         }
         router.get("/is_prime") { _, _ -> Response in
             throw ServiceRequestError.badRequest(
@@ -87,5 +86,20 @@ extension ServiceState {
                 "unknown \(name): use \(choices.map(\.0).joined(separator: " or "))", item: text)
         }
         return choice.1
+    }
+}
+
+/// Answers a request for a path the service does not have with a JSON 404 that lists the routes
+/// (Hummingbird's own 404 has no body).
+struct UnknownRouteMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            throw ServiceRequestError(
+                status: .notFound,
+                message: "no route for \(request.method) \(request.uri.path): the routes are GET /, /sequential, /is_prime/{numbers}, /health and /metrics",
+                item: request.uri.path)
+        }
     }
 }
