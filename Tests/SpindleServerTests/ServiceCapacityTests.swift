@@ -20,7 +20,8 @@ struct ServiceCapacityTests {
         }
         let app = try buildApplication(configuration: configuration)
         try await app.test(.router) { client in
-            async let holding = client.executeRequest(uri: "/debug/sleep/300", method: .get, headers: [:], body: nil)
+            // The worker is held long enough for the rest to happen even on a busy machine.
+            async let holding = client.executeRequest(uri: "/debug/sleep/1500", method: .get, headers: [:], body: nil)
             try await ServiceTestSupport.waitForMetrics(client, "the worker to be busy") { ServiceTestSupport.sample($0, "spindle_pool_busy_workers") == 1 }
             async let queued = client.executeRequest(uri: "/is_prime/2", method: .get, headers: [:], body: nil)
             try await ServiceTestSupport.waitForMetrics(client, "a task to be queued") { ServiceTestSupport.sample($0, "spindle_pool_queued_tasks") == 1 }
@@ -30,7 +31,7 @@ struct ServiceCapacityTests {
             #expect(rejected.headers[.retryAfter] == "1")
             #expect((rejected.bodyJSON["error"] as? String)?.contains("capacity") == true, "body: \(rejected.bodyText)")
 
-            #expect(try await holding.bodyText == #"{"slept_ms": 300}"#)
+            #expect(try await holding.bodyText == #"{"slept_ms": 1500}"#)
             #expect(try await queued.bodyText == #"{"2": true}"#)
         }
     }
@@ -44,7 +45,7 @@ struct ServiceCapacityTests {
         }
         let app = try buildApplication(configuration: configuration)
         try await app.test(.router) { client in
-            async let holding = client.executeRequest(uri: "/debug/sleep/1200", method: .get, headers: [:], body: nil)
+            async let holding = client.executeRequest(uri: "/debug/sleep/2000", method: .get, headers: [:], body: nil)
             try await ServiceTestSupport.waitForMetrics(client, "the worker to be busy") { ServiceTestSupport.sample($0, "spindle_pool_busy_workers") == 1 }
 
             let late = try await client.executeRequest(uri: "/is_prime/2", method: .get, headers: [:], body: nil)
@@ -102,14 +103,15 @@ struct ServiceCapacityTests {
     func shutdownDrains() async throws {
         let configuration = try ServiceTestSupport.configuration {
             $0.cpuWorkers = 1
-            $0.fileWait = .milliseconds(500)
-            $0.dbWait = .milliseconds(500)
-            $0.apiWait = .milliseconds(500)
+            $0.fileWait = .milliseconds(1500)
+            $0.dbWait = .milliseconds(1500)
+            $0.apiWait = .milliseconds(1500)
         }
         let service = try await WebService.start(configuration)
         let port = service.port
-        // Five requests wait on reads; two hold the one worker, the second queued behind the first.
-        let paths = Array(repeating: "/", count: 5) + ["/debug/sleep/500", "/debug/sleep/500"]
+        // Five requests wait on reads; two hold the one worker, the second queued behind the
+        // first. All are in flight for a second: time to see them, even on a busy machine.
+        let paths = Array(repeating: "/", count: 5) + ["/debug/sleep/1000", "/debug/sleep/1000"]
         try await withThrowingTaskGroup(of: (String, TestClient.Response).self) { group in
             for path in paths {
                 group.addTask {
@@ -135,7 +137,7 @@ struct ServiceCapacityTests {
             for try await (path, response) in group {
                 #expect(response.status == .ok, "\(path)")
                 let body = response.body.map { String(buffer: $0) }
-                #expect(body == (path == "/" ? ServiceRoutesTests.readsJSON : #"{"slept_ms": 500}"#))
+                #expect(body == (path == "/" ? ServiceRoutesTests.readsJSON : #"{"slept_ms": 1000}"#))
                 answered.append(path)
             }
             #expect(answered.sorted() == paths.sorted())

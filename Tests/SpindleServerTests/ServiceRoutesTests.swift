@@ -22,12 +22,13 @@ struct ServiceRoutesTests {
 
     @Test("GET / waits for the reads at once, /sequential one after another")
     func concurrentVersusSequential() async throws {
-        // Three reads of 200 ms and a 400 ms deadline: at once they fit, one after another not.
+        // Three reads of 300 ms and an 850 ms deadline: at once they fit (with room for a busy
+        // machine), one after another they cannot.
         let configuration = try ServiceTestSupport.configuration {
-            $0.fileWait = .milliseconds(200)
-            $0.dbWait = .milliseconds(200)
-            $0.apiWait = .milliseconds(200)
-            $0.deadline = .milliseconds(400)
+            $0.fileWait = .milliseconds(300)
+            $0.dbWait = .milliseconds(300)
+            $0.apiWait = .milliseconds(300)
+            $0.deadline = .milliseconds(850)
         }
         let app = try buildApplication(configuration: configuration)
         try await app.test(.router) { client in
