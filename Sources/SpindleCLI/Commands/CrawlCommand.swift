@@ -17,11 +17,11 @@ struct CrawlCommand: AsyncParsableCommand {
 
             Engines (every one yields the same records; --concurrency bounds each alike):
               sequential      one page at a time (the course's single_thread)
-              threads         one OS thread per page, at most --concurrency at once (multi_thread)
+              threads         a thread per page, at most --concurrency (multi_thread)
               pool            thread pool: map to fetch, submit + asCompleted to parse
               pool-callbacks  thread pool: parse in each future's done callback
-              pipeline        --concurrency fetcher threads → bounded queue → --parsers parser threads
-              async           a task per page under an AsyncSemaphore (asyncio + Semaphore), default
+              pipeline        fetcher threads → bounded queue → --parsers parsers
+              async           a task per page under an AsyncSemaphore (default)
 
             On a terminal, a progress line on standard error shows pages done, failures, pages/s \
             and the pipeline's queue depths; a summary follows at the end. Each failed URL is \
@@ -43,7 +43,7 @@ struct CrawlCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A CSS selector, such as 'a.post-item-title': one record per matching element.", valueName: "css"))
     var select: String?
 
-    @Option(help: "How pages are scheduled: \(CrawlEngineKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "How pages are scheduled (see the list above).")
     var engine: CrawlEngineKind = .async
 
     @Option(help: "Pages fetched at once: threads, pool size, fetcher threads or semaphore permits.")
