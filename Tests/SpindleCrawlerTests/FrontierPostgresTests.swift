@@ -87,13 +87,15 @@ struct FrontierPostgresTests {
     @Test("another worker's live leases are not recovered; expired ones are")
     func recoveryLeavesLiveLeases() async throws {
         try await withFrontierFixture(.postgres) { fixture in
-            let first = try await fixture.openPostgres(workerID: "first", leaseDuration: .seconds(1))
+            // Both workers are open before the lease is taken, so the lease is surely live when
+            // the second one first looks, even on a busy machine.
+            let first = try await fixture.openPostgres(workerID: "first", leaseDuration: .seconds(3))
+            let second = try await fixture.openPostgres(workerID: "second")
             _ = try await first.add(try entries(["http://a.test/1"]))
             _ = try await first.lease(limit: 1)
-            let second = try await fixture.openPostgres(workerID: "second")
             #expect(try await second.recoverAbandonedLeases() == 0)
-            // Wait, with a deadline, for the one-second lease to expire by the database's record.
-            let deadline = Date().addingTimeInterval(10)
+            // Wait, with a deadline, for the three-second lease to expire by the database's record.
+            let deadline = Date().addingTimeInterval(20)
             var recovered = 0
             while recovered == 0 && Date() < deadline {
                 try await Task.sleep(for: .milliseconds(200))
