@@ -23,7 +23,7 @@ grep -q "Test run with .* passed" .build/test.log
 
 echo "== Spindle module under Thread Sanitizer =="
 # A separate build folder, so the sanitized build does not replace the normal one.
-TSAN_OPTIONS="halt_on_error=0 exitcode=66" timeout 2400 swift test --sanitize=thread --scratch-path .build-tsan \
+TSAN_OPTIONS="halt_on_error=0 exitcode=66 suppressions=$PWD/scripts/tsan-suppressions.txt" timeout 2400 swift test --sanitize=thread --scratch-path .build-tsan \
   --filter SpindleTests 2>&1 | tee .build/tsan.log
 if grep -q "WARNING: ThreadSanitizer" .build/tsan.log; then
   echo "Thread Sanitizer reported a race (see above)" >&2

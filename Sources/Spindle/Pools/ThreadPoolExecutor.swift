@@ -254,6 +254,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
             workerMain(name: name)
         }
         thread.stackSize = 1 << 20
+        thread.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
         thread.start()
     }
 
