@@ -17,16 +17,7 @@ final class ConditionLock: @unchecked Sendable {
     init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
-        var attributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attributes)
-        #if os(Linux)
-        // PTHREAD_MUTEX_ADAPTIVE_NP: spin briefly before sleeping. Producers and consumers hold
-        // these locks for a few instructions, so a contended acquire usually succeeds while
-        // spinning, where a normal mutex would pay a futex system call each time.
-        pthread_mutexattr_settype(&attributes, 3)
-        #endif
-        precondition(pthread_mutex_init(mutex, &attributes) == 0, "pthread_mutex_init failed")
-        pthread_mutexattr_destroy(&attributes)
+        precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
     }
 
     deinit {
