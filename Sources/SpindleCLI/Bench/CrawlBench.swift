@@ -75,7 +75,7 @@ struct CrawlBench: AsyncParsableCommand {
         let latencyConcurrency = 50
         try await withBlogSite(BlogSiteConfiguration(pages: pageCount, latency: .milliseconds(100))) { site in
             let urls = (1...pageCount).map(site.listPageURL)
-            let expected = Set(site.expectedRecords(forPages: 1...pageCount).map { Link($0) })
+            let expected = Set(site.expectedRecords(forPages: 1...pageCount).map { SiteLink($0) })
             var seconds: [CrawlEngineKind: Double] = [:]
             var rates: [CrawlEngineKind: Double] = [:]
             for engine in CrawlEngineKind.allCases {
@@ -112,7 +112,7 @@ struct CrawlBench: AsyncParsableCommand {
     }
 
     /// Crawls `urls` in this process and returns the summary and the links found.
-    private func crawlInProcess(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (CrawlSummary, Set<Link>) {
+    private func crawlInProcess(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (CrawlSummary, Set<SiteLink>) {
         try await withFetcher(FetchConfiguration(maxConnectionsPerHost: max(100, concurrency))) { fetcher in
             let crawler = Crawler(
                 engine: engine,
@@ -120,7 +120,7 @@ struct CrawlBench: AsyncParsableCommand {
                 options: CrawlEngineOptions(concurrency: concurrency))
             let sink = CollectingOutcomeSink()
             let summary = try await crawler.run(urls.map { PageTask(url: $0) }, sink: sink)
-            return (summary, Set(sink.records.compactMap(Link.init)))
+            return (summary, Set(sink.records.compactMap(SiteLink.init)))
         }
     }
 
@@ -205,22 +205,6 @@ struct CrawlBench: AsyncParsableCommand {
             Thread.detachNewThread {
                 continuation.resume(with: Result { try work() })
             }
-        }
-    }
-
-    /// A selection record as the site's expected records describe it.
-    struct Link: Hashable {
-        var page: String
-        var href: String?
-        var text: String
-
-        init(_ link: BlogPostLink) {
-            (page, href, text) = (link.pageURL, link.href, link.title)
-        }
-
-        init?(_ record: CrawlRecord) {
-            guard case .selection(let page, let href, let text) = record else { return nil }
-            (self.page, self.href, self.text) = (page, href, text)
         }
     }
 }

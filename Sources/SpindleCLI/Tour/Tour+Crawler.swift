@@ -14,7 +14,7 @@ extension TourSections {
             """)
         try await withBlogSite(BlogSiteConfiguration(pages: pages, latency: .milliseconds(100))) { site in
             let urls = (1...pages).map(site.listPageURL)
-            let expected = Set(site.expectedRecords(forPages: 1...pages).map(TourLink.init))
+            let expected = Set(site.expectedRecords(forPages: 1...pages).map(SiteLink.init))
             let steps: [(CrawlEngineKind, String)] = [
                 (.sequential, """
                     single_thread: one requests.get after another, so the waits add up. Spindle's \
@@ -96,7 +96,7 @@ extension TourSections {
     }
 
     /// Crawls `urls` for `a.post-item-title` links with `engine` and returns the links found.
-    private static func crawl(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (Set<TourLink>, CrawlSummary) {
+    private static func crawl(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (Set<SiteLink>, CrawlSummary) {
         try await withFetcher(FetchConfiguration(maxConnectionsPerHost: max(100, concurrency))) { fetcher in
             let crawler = Crawler(
                 engine: engine,
@@ -104,23 +104,7 @@ extension TourSections {
                 options: CrawlEngineOptions(concurrency: concurrency))
             let sink = CollectingOutcomeSink()
             let summary = try await crawler.run(urls.map { PageTask(url: $0) }, sink: sink)
-            return (Set(sink.records.compactMap(TourLink.init)), summary)
+            return (Set(sink.records.compactMap(SiteLink.init)), summary)
         }
-    }
-}
-
-/// A link as the blog site's expected records describe it, for comparing a crawl's records.
-private struct TourLink: Hashable {
-    var page: String
-    var href: String?
-    var text: String
-
-    init(_ link: BlogPostLink) {
-        (page, href, text) = (link.pageURL, link.href, link.title)
-    }
-
-    init?(_ record: CrawlRecord) {
-        guard case .selection(let page, let href, let text) = record else { return nil }
-        (self.page, self.href, self.text) = (page, href, text)
     }
 }

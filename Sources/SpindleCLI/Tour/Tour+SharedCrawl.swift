@@ -36,11 +36,8 @@ extension TourSections {
                 }
             }
             let records = try await first.allRecords()
-            let expected = Set(site.expectedRecords(forPages: 1...pages).map { "\($0.pageURL) \($0.href) \($0.title)" })
-            let got = records.compactMap { record -> String? in
-                guard case .selection(let page, let href, let text) = record else { return nil }
-                return "\(page) \(href ?? "") \(text)"
-            }
+            let expected = Set(site.expectedRecords(forPages: 1...pages).map(SiteLink.init))
+            let got = records.compactMap(SiteLink.init)
             tour.line("  pages per worker: \(counts.map(String.init).joined(separator: " + ")) = \(counts.reduce(0, +)) of \(pages), in \(tour.format(elapsed))")
             tour.line("  records: \(got.count), expected \(expected.count), duplicates \(got.count - Set(got).count)")
             try await first.close()
