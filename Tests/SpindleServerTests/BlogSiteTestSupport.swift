@@ -48,6 +48,46 @@ enum BlogSiteTestSupport {
         return anchors
     }
 
+    /// The links of a list page's `<div class="pager">`, read with plain string matching.
+    struct Pager {
+        /// The numbered links (`class="p_N"`), in order.
+        var numbered: [Int] = []
+        /// The numbered link marked `current`.
+        var current: Int?
+        var previous: Int?
+        var next: Int?
+        /// How many `…` gaps the pager shows.
+        var gaps = 0
+
+        /// Every page the pager links.
+        var allTargets: [Int] { numbered + [previous, next].compactMap { $0 } }
+    }
+
+    /// The pager of a list page.
+    static func pager(in html: String) throws -> Pager {
+        let start = try #require(html.range(of: "<div class=\"pager\">")).upperBound
+        let end = try #require(html[start...].range(of: "</div>")).lowerBound
+        var pager = Pager()
+        for line in html[start..<end].split(separator: "\n") {
+            if line.contains("class=\"p_gap\"") {
+                pager.gaps += 1
+                continue
+            }
+            let prefix = "<a href=\"/sitehome/p/"
+            guard line.hasPrefix(prefix), let quote = line.dropFirst(prefix.count).firstIndex(of: "\"") else { continue }
+            let target = try #require(Int(line[line.index(line.startIndex, offsetBy: prefix.count)..<quote]), "\(line)")
+            if line.contains("class=\"p_prev\"") {
+                pager.previous = target
+            } else if line.contains("class=\"p_next\"") {
+                pager.next = target
+            } else {
+                pager.numbered.append(target)
+                if line.contains(" current\"") { pager.current = target }
+            }
+        }
+        return pager
+    }
+
     /// Decodes the entities the site writes (`&amp; &lt; &gt; &quot; &#39;`).
     static func decodeEntities(_ text: String) -> String {
         text.replacingOccurrences(of: "&lt;", with: "<")

@@ -27,18 +27,57 @@ struct BlogSiteTests {
         }
     }
 
-    @Test("the pager of every list page links every list page")
-    func pagerLinksEveryPage() async throws {
-        try await withBlogSite(BlogSiteConfiguration(pages: 12, postsPerPage: 3)) { site async throws in
-            for page in [1, 6, 12] {
-                let html = Support.text(try await Support.get(site, "/sitehome/p/\(page)"))
-                let pagerStart = try #require(html.range(of: "<div class=\"pager\">")).upperBound
-                let pagerEnd = try #require(html[pagerStart...].range(of: "</div>")).lowerBound
-                let pagerHTML = String(html[pagerStart..<pagerEnd])
-                for target in 1...12 {
-                    #expect(pagerHTML.contains("href=\"/sitehome/p/\(target)\""), "page \(page) does not link page \(target)")
+    @Test("the pager links previous, first, three pages either side, last and next", arguments: [
+        (page: 1, links: [1, 2, 3, 4, 40]),
+        (page: 2, links: [1, 2, 3, 4, 5, 40]),
+        (page: 5, links: [1, 2, 3, 4, 5, 6, 7, 8, 40]),
+        (page: 20, links: [1, 17, 18, 19, 20, 21, 22, 23, 40]),
+        (page: 38, links: [1, 35, 36, 37, 38, 39, 40]),
+        (page: 40, links: [1, 37, 38, 39, 40]),
+    ])
+    func pagerIsAWindow(page: Int, links: [Int]) async throws {
+        try await withBlogSite(BlogSiteConfiguration(pages: 40, postsPerPage: 3)) { site async throws in
+            let pager = try Support.pager(in: Support.text(try await Support.get(site, "/sitehome/p/\(page)")))
+            #expect(pager.numbered == links)
+            #expect(pager.current == page)
+            #expect(pager.previous == (page > 1 ? page - 1 : nil))
+            #expect(pager.next == (page < 40 ? page + 1 : nil))
+            // One ellipsis for each gap between consecutive numbered links.
+            let gaps = zip(links, links.dropFirst()).filter { $1 > $0 + 1 }.count
+            #expect(pager.gaps == gaps)
+        }
+        try await withBlogSite(BlogSiteConfiguration(pages: 1, postsPerPage: 3)) { site async throws in
+            let pager = try Support.pager(in: Support.text(try await Support.get(site, "/sitehome/p/1")))
+            #expect(pager.numbered == [1])
+            #expect(pager.previous == nil && pager.next == nil && pager.gaps == 0)
+        }
+    }
+
+    @Test("every list page is reachable by following pager links from the first page")
+    func pagerReachesEveryPage() async throws {
+        try await withBlogSite(BlogSiteConfiguration(pages: 45, postsPerPage: 2)) { site async throws in
+            var seen: Set<Int> = [1]
+            var queue = [1]
+            while let page = queue.popLast() {
+                let pager = try Support.pager(in: Support.text(try await Support.get(site, "/sitehome/p/\(page)")))
+                for target in pager.allTargets where !seen.contains(target) {
+                    #expect((1...45).contains(target), "page \(page) links page \(target), which the site does not have")
+                    seen.insert(target)
+                    queue.append(target)
                 }
-                #expect(pagerHTML.contains("href=\"/sitehome/p/13\"") == false)
+            }
+            #expect(seen == Set(1...45))
+        }
+    }
+
+    @Test("a list page stays about 60 KB however many pages the site has")
+    func listPageSizeIndependentOfSiteSize() async throws {
+        try await withBlogSite(BlogSiteConfiguration(pages: 10_000)) { site async throws in
+            for page in [1, 5_000, 9_999, 10_000] {
+                let html = Support.text(try await Support.get(site, "/sitehome/p/\(page)"))
+                #expect((45_000...80_000).contains(html.utf8.count), "page \(page) of 10,000 is \(html.utf8.count) bytes")
+                #expect(try Support.pager(in: html).numbered.count <= 9)
+                #expect(Support.titleAnchors(in: html).count == 20)
             }
         }
     }

@@ -3,7 +3,8 @@ import NIOCore
 
 /// Renders the blog site's pages in the shape of the course's crawl target (cnblogs.com's
 /// `sitehome` list): a header, a list of `article.post-item` entries whose titles are
-/// `a.post-item-title` anchors, a sidebar, a pager that links every list page, and a footer.
+/// `a.post-item-title` anchors, a sidebar, a pager (previous, first, a window around the current
+/// page, last, next), and a footer.
 ///
 /// Links inside the site are a realistic mix of absolute URLs (naming ``origin``) and
 /// root-relative paths; links that leave the site point at the reserved `.example` domain, so
@@ -31,7 +32,7 @@ struct BlogPageRenderer: Sendable {
     /// `/sitehome/p/{page}`; `page` must be in range.
     func listPage(_ page: Int) -> ByteBuffer {
         var html = ""
-        html.reserveCapacity(64 * 1024 + catalog.pages * 48)
+        html.reserveCapacity(64 * 1024)
         html += BlogPageChrome.head(title: "博客园 - 开发者的网上家园 - 第 \(page) 页", canonical: listPageURL(page))
         html += BlogPageChrome.header(linksFaults: linksFaults)
         html += """
@@ -175,13 +176,35 @@ struct BlogPageRenderer: Sendable {
         html += "</span>\n            </footer>\n        </section>\n    </article>\n"
     }
 
+    /// How many list pages either side of the current one the pager links, besides the first,
+    /// the last, the previous and the next.
+    static let pagerRadius = 3
+
+    /// The list pages the pager of page `current` links by number, in order: the first, the
+    /// last, and those within ``pagerRadius`` of `current` (`current` itself included).
+    ///
+    /// A window, as real blogs have, keeps a list page the same size however many pages the
+    /// site has, while every page stays reachable from any other by following pager links.
+    static func pagerPages(current: Int, pageCount: Int) -> [Int] {
+        let window = max(1, current - pagerRadius)...min(pageCount, current + pagerRadius)
+        var pages = Array(window)
+        if window.lowerBound > 1 { pages.insert(1, at: 0) }
+        if window.upperBound < pageCount { pages.append(pageCount) }
+        return pages
+    }
+
+    /// `‹ 1 … 4 5 6 [7] 8 9 10 … 200 ›`: previous, first, a window around the current page,
+    /// last, next; an ellipsis stands for each gap.
     private func appendPager(current: Int, to html: inout String) {
         html += "<div class=\"pager\">\n"
         if current > 1 { html += "<a href=\"/sitehome/p/\(current - 1)\" class=\"p_prev\">&lt;</a>\n" }
-        for page in 1...catalog.pages {
+        var previous = 0
+        for page in Self.pagerPages(current: current, pageCount: catalog.pages) {
+            if page > previous + 1 { html += "<span class=\"p_gap\">…</span>\n" }
             html += page == current
                 ? "<a href=\"/sitehome/p/\(page)\" class=\"p_\(page) current\">\(page)</a>\n"
                 : "<a href=\"/sitehome/p/\(page)\" class=\"p_\(page)\">\(page)</a>\n"
+            previous = page
         }
         if current < catalog.pages { html += "<a href=\"/sitehome/p/\(current + 1)\" class=\"p_next\">&gt;</a>\n" }
         html += "</div>\n"

@@ -9,8 +9,9 @@ import ServiceLifecycle
 /// served by Hummingbird so crawls can run end to end with no network.
 ///
 /// - `/sitehome/p/{n}` for `n` in `1...pages`: about 60 KB each, with `postsPerPage`
-///   `<a class="post-item-title">` links to posts, a pager linking every list page, a sidebar,
-///   navigation and footer;
+///   `<a class="post-item-title">` links to posts, a pager (first, previous, a few
+///   pages around the current one, next, last: every list page is reachable through it), a
+///   sidebar, navigation and footer;
 /// - `/post/{id}.html`: a post, linking back to its list page;
 /// - `/`: links the first list page; `/robots.txt`;
 /// - with ``BlogSiteConfiguration/faults``, the endpoints of ``BlogSiteFault`` under `/faults/`.

@@ -21,8 +21,8 @@ public struct BlogSiteConfiguration: Sendable, Equatable {
     /// The `Crawl-delay` that `/robots.txt` declares, in seconds; none by default.
     public var crawlDelay: Double?
 
-    /// The largest site served: the pager links every list page from every list page, so a
-    /// page's size grows with the page count.
+    /// The largest site served. A list page's size does not grow with the page count (the
+    /// pager links a window of pages), but the expected records of a crawl do.
     public static let maximumPages = 10_000
     /// The most posts one list page may link.
     public static let maximumPostsPerPage = 1_000
