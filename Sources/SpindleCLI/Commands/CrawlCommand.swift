@@ -64,19 +64,27 @@ struct CrawlCommand: AsyncParsableCommand {
     @Flag(help: "No progress line and no closing summary (failed URLs are still reported).")
     var quiet = false
 
+    @OptionGroup(title: "Frontier crawl (resumable state, link following, politeness, retries)")
+    var frontierArguments: CrawlFrontierArguments
+
     func validate() throws {
         do {
             try engineOptions.validate()
             _ = try extraction()
             _ = try RecordFormat(path: output)
-            _ = try pageTasks()
+            if !onlyReadsState { _ = try pageTasks() }
         } catch let error as CrawlInputError {
             throw ValidationError(error.description)
         }
         guard timeout.duration > .zero else { throw ValidationError("--timeout must be more than 0, got \(timeout)") }
+        try validateFrontierCrawl()
     }
 
     func run() async throws {
+        if frontierArguments.isFrontierCrawl {
+            try await runFrontierCrawl()
+            return
+        }
         let tasks = try pageTasks()
         let extraction = try extraction()
         let records: any RecordSink
@@ -128,7 +136,7 @@ struct CrawlCommand: AsyncParsableCommand {
 
     /// Connections per host at least the concurrency, so no page waits inside the fetcher for
     /// a connection; the read and connect timeouts never longer than the whole fetch's.
-    private var fetchConfiguration: FetchConfiguration {
+    var fetchConfiguration: FetchConfiguration {
         var configuration = FetchConfiguration(totalTimeout: timeout.duration)
         configuration.readTimeout = min(configuration.readTimeout, timeout.duration)
         configuration.connectTimeout = min(configuration.connectTimeout, timeout.duration)
@@ -136,7 +144,7 @@ struct CrawlCommand: AsyncParsableCommand {
         return configuration
     }
 
-    private func extraction() throws -> RecordExtraction {
+    func extraction() throws -> RecordExtraction {
         guard let select else { return .pageSummary }
         do {
             return .selection(try CSSSelector(select))
@@ -146,7 +154,7 @@ struct CrawlCommand: AsyncParsableCommand {
     }
 
     /// The URLs given as arguments, then those of --urls-from.
-    private func pageTasks() throws(CrawlInputError) -> [PageTask] {
+    func pageTasks() throws(CrawlInputError) -> [PageTask] {
         var tasks = try urls.map { text throws(CrawlInputError) in try PageTask(parsing: text) }
         if let urlsFrom {
             tasks += try PageTask.tasks(fromList: try Self.readList(urlsFrom), source: urlsFrom)

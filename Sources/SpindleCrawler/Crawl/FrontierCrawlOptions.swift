@@ -1,0 +1,119 @@
+import Foundation
+
+/// How a ``FrontierCrawl`` schedules and judges pages: concurrency, politeness, retries, what
+/// to extract and which links to follow.
+public struct FrontierCrawlOptions: Sendable {
+    /// Pages in flight at once, over all hosts.
+    public var concurrency: Int
+    /// Pages in flight at once on one host (``CanonicalURL/authority``).
+    public var perHost: Int
+    /// The least time between two request starts on one host; robots.txt `Crawl-delay` can
+    /// make it longer.
+    public var delay: Duration
+    /// Whether robots.txt is fetched (once per host) and obeyed.
+    public var obeyRobots: Bool
+    /// When and how failed fetches are retried.
+    public var retryPolicy: RetryPolicy
+    /// What each page yields.
+    public var extraction: RecordExtraction
+    /// The links added to the frontier from each page: the `href` of every element matching
+    /// it; nil follows nothing.
+    public var follow: CSSSelector?
+    /// Which links (and redirect targets) are in the crawl.
+    public var scope: CrawlScope
+    /// The most redirects followed for one URL.
+    public var maxRedirects: Int
+    /// How long in-flight pages may take to finish after a graceful stop before they are
+    /// cancelled (their URLs stay resumable).
+    public var stopGracePeriod: Duration
+
+    /// Options; the defaults are those of `spindle crawl`.
+    public init(
+        concurrency: Int = 16,
+        perHost: Int = 4,
+        delay: Duration = .zero,
+        obeyRobots: Bool = true,
+        retryPolicy: RetryPolicy = RetryPolicy(),
+        extraction: RecordExtraction = .pageSummary,
+        follow: CSSSelector? = nil,
+        scope: CrawlScope,
+        maxRedirects: Int = 5,
+        stopGracePeriod: Duration = .seconds(5)
+    ) {
+        self.concurrency = concurrency
+        self.perHost = perHost
+        self.delay = delay
+        self.obeyRobots = obeyRobots
+        self.retryPolicy = retryPolicy
+        self.extraction = extraction
+        self.follow = follow
+        self.scope = scope
+        self.maxRedirects = maxRedirects
+        self.stopGracePeriod = stopGracePeriod
+    }
+
+    /// Checks every field and names the first one out of range.
+    ///
+    /// - Throws: ``CrawlInputError``.
+    public func validate() throws(CrawlInputError) {
+        if concurrency < 1 { throw CrawlInputError("--concurrency must be at least 1, got \(concurrency)") }
+        if perHost < 1 { throw CrawlInputError("--per-host must be at least 1, got \(perHost)") }
+        if delay < .zero { throw CrawlInputError("--delay must not be negative, got \(delay)") }
+        if maxRedirects < 0 { throw CrawlInputError("the redirect limit must not be negative, got \(maxRedirects)") }
+        do {
+            try retryPolicy.validate()
+        } catch {
+            throw CrawlInputError("--retries: \(error.description)")
+        }
+    }
+}
+
+/// What a ``FrontierCrawl`` tells its observer, from the tasks of the pages concerned (so
+/// possibly from several at once).
+public enum FrontierCrawlEvent: Sendable {
+    /// A fetch of `url` is starting; `attempt` is 0 the first time.
+    case attempt(url: CanonicalURL, attempt: Int, at: Date)
+    /// The page is done: its records and how many new links it added are stored.
+    case done(url: CanonicalURL, records: [CrawlRecord], bytes: Int, added: Int)
+    /// The attempt failed and the URL will be tried again, not before `notBefore`.
+    case retrying(url: CanonicalURL, reason: String, notBefore: Date)
+    /// The URL was given up on, for `reason`.
+    case failed(url: CanonicalURL, reason: String)
+    /// Something worth a log line that is not a page's outcome (an unreadable robots.txt, a
+    /// redirect to a page already in the crawl).
+    case note(String)
+}
+
+/// How a ``FrontierCrawl`` run ended, and what it did.
+public struct FrontierCrawlSummary: Sendable, Equatable {
+    /// Why the run returned.
+    public enum Ending: String, Sendable, Equatable {
+        /// Nothing is left pending or leased.
+        case finished
+        /// A graceful stop: pages in flight were finished (or cancelled after the grace period).
+        case stopped
+        /// An immediate stop: pages in flight were abandoned; their URLs go back to pending
+        /// when the state is opened again.
+        case interrupted
+    }
+
+    /// Why the run returned.
+    public var ending: Ending
+    /// Pages this run marked done.
+    public var done = 0
+    /// Pages this run gave up on.
+    public var failed = 0
+    /// Attempts that will be retried.
+    public var retries = 0
+    /// Records stored by this run.
+    public var records = 0
+    /// Body bytes of the pages done.
+    public var bytes = 0
+    /// Wall time of the run.
+    public var elapsed: Duration = .zero
+
+    /// A summary (the crawl makes these).
+    public init(ending: Ending) {
+        self.ending = ending
+    }
+}
