@@ -73,6 +73,9 @@ struct CrawlHostQueues {
             robotsKnown.insert(host)
             robotsUnknown.remove(host)
             schedule.setCrawlDelay(crawlDelay, for: host)
+            // The page that brought robots.txt started before its delay was known: the next
+            // one waits the whole delay from now.
+            schedule.holdOff(host, until: now.addingTimeInterval(schedule.delay(for: host).timeInterval))
         }
         if waiting[host] == nil && schedule.inFlight(host) == 0 {
             schedule.prune(at: now)

@@ -53,6 +53,14 @@ public struct HostSchedule: Sendable {
         hosts[host] = state
     }
 
+    /// Keeps `host` from starting a fetch before `date` (for a `Crawl-delay` learnt only after
+    /// a fetch started: the next one waits the delay from now).
+    public mutating func holdOff(_ host: String, until date: Date) {
+        var state = hosts[host, default: HostState()]
+        state.nextStart = max(state.nextStart, date)
+        hosts[host] = state
+    }
+
     /// Records that a fetch from `host` ended (however it ended).
     public mutating func finished(_ host: String) {
         guard var state = hosts[host] else { return }
