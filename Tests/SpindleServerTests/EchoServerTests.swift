@@ -139,6 +139,53 @@ struct EchoServerTests {
         }
     }
 
+    @Test func gracefulShutdownSendsEveryReplyThenEndOfStream() async throws {
+        let server = try await EchoServer.start(EchoServerConfiguration(port: 0, gracePeriod: .seconds(20)))
+        let port = server.port
+        // A periodic stream of lower-case letters: byte i of the reply must be letter i % 26, upper-cased.
+        let letters = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+        let chunk = ByteBuffer(bytes: (0..<(26 * 2520)).map { letters[$0 % 26] })
+        let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            // A small receive window, so the server's replies back up soon.
+            .channelOption(.socketOption(.so_rcvbuf), value: 16 * 1024)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture { try EchoTestClient.Connection(wrappingChannelSynchronously: channel) }
+            }
+        let result = try await withDeadline(seconds: 60) {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    // Sends without reading until the server stops reading (its replies do not drain).
+                    group.addTask {
+                        while true { try await outbound.write(chunk) }
+                    }
+                    #expect(await waitUntil(seconds: 30) { server.pausedConnections == 1 }, "the server never paused the connection")
+                    // Shut down with replies still queued, then read them all: the stream must end
+                    // cleanly (end of stream, not a reset) after the last reply.
+                    let closing = Task { try await server.close() }
+                    var count = 0
+                    var wrong = 0
+                    for try await reply in inbound {
+                        reply.withUnsafeReadableBytes { bytes in
+                            for byte in bytes {
+                                if byte != letters[count % 26] - 32 { wrong += 1 }
+                                count += 1
+                            }
+                        }
+                    }
+                    #expect(wrong == 0)
+                    group.cancelAll()
+                    return (count, closing)
+                }
+            }
+        }
+        let (received, closing) = result
+        try await closing.value
+        // `close()` has returned: the connection is closed and its count recorded.
+        #expect(received > 0)
+        #expect(received == server.bytesAnsweredByClosedConnections, "replies the server queued but never sent")
+        #expect(server.openConnections == 0)
+    }
+
     @Test func badConfigurationsNameTheProblem() async throws {
         await #expect(throws: EchoServerError.self) {
             _ = try await EchoServer.start(EchoServerConfiguration(port: 0, maxConnections: 0))
@@ -148,6 +195,12 @@ struct EchoServerTests {
         }
         await #expect(throws: EchoServerError.self) {
             _ = try await EchoServer.start(EchoServerConfiguration(port: 0, idleTimeout: .zero))
+        }
+        await #expect(throws: EchoServerError.self) {
+            _ = try await EchoServer.start(EchoServerConfiguration(port: 0, gracePeriod: .seconds(-1)))
+        }
+        await #expect(throws: EchoServerError.self) {
+            _ = try await EchoServer.start(EchoServerConfiguration(port: 0, eventLoops: 0))
         }
     }
 

@@ -27,7 +27,9 @@ struct EchoServeCommand: AsyncParsableCommand {
             Prints `listening on HOST:PORT` once the socket listens (with --port 0, the port the \
             system picked). A connection beyond --max-connections is closed at once and logged; \
             a connection silent for --idle-timeout is closed; a client that sends without \
-            reading stops being read until its replies drain.
+            reading stops being read until its replies drain. On SIGTERM or SIGINT it stops \
+            accepting, sends every connection the replies to what it has read, then end of \
+            stream, and closes what is left after --grace-period.
             """
     )
 
@@ -43,15 +45,25 @@ struct EchoServeCommand: AsyncParsableCommand {
     @Option(help: "Close a connection silent for this long (500ms, 60s, 2m).", transform: DurationArgument.parse)
     var idleTimeout = DurationArgument.seconds(60)
 
+    @Option(help: "On SIGTERM / SIGINT, how long connections may take to receive their last replies.", transform: DurationArgument.parse)
+    var gracePeriod = DurationArgument.seconds(5)
+
+    @Option(help: "Event loop threads serving connections (default: one per core).")
+    var eventLoops: Int?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1, got \(maxConnections)") }
         guard idleTimeout.duration > .zero else { throw ValidationError("--idle-timeout must be positive, got \(idleTimeout)") }
+        if let eventLoops, !(1...256).contains(eventLoops) {
+            throw ValidationError("--event-loops must be between 1 and 256, got \(eventLoops)")
+        }
     }
 
     func run() async throws {
         let configuration = EchoServerConfiguration(
-            host: host, port: port, maxConnections: maxConnections, idleTimeout: idleTimeout.duration)
+            host: host, port: port, maxConnections: maxConnections, idleTimeout: idleTimeout.duration,
+            gracePeriod: gracePeriod.duration, eventLoops: eventLoops)
         let server = try await EchoServer.start(configuration, logger: Logger(label: "spindle.echo"))
         // Written straight to the file descriptor, not buffered: a parent process waits for it.
         FileHandle.standardOutput.write(

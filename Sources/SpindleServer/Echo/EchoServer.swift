@@ -13,13 +13,24 @@ public struct EchoServerConfiguration: Sendable, Hashable {
     public var maxConnections: Int
     /// A connection that sends nothing for this long is closed.
     public var idleTimeout: Duration
+    /// At graceful shutdown, how long connections may take to receive their last replies
+    /// before they are closed regardless.
+    public var gracePeriod: Duration
+    /// Event loop threads of the server's own, stopped with it; nil: SwiftNIO's shared group
+    /// (one loop per core), unless ``EchoServer/start(_:group:logger:)`` is given a group.
+    public var eventLoops: Int?
 
     /// Creates a configuration; the defaults are those of `spindle echo serve`.
-    public init(host: String = "127.0.0.1", port: Int = 9000, maxConnections: Int = 10_000, idleTimeout: Duration = .seconds(60)) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 9000, maxConnections: Int = 10_000, idleTimeout: Duration = .seconds(60),
+        gracePeriod: Duration = .seconds(5), eventLoops: Int? = nil
+    ) {
         self.host = host
         self.port = port
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
+        self.gracePeriod = gracePeriod
+        self.eventLoops = eventLoops
     }
 }
 
@@ -38,7 +49,10 @@ public struct EchoServerError: Error, Sendable, Hashable, CustomStringConvertibl
 /// reading stops being read once its replies no longer drain (backpressure, so memory stays
 /// bounded), a silent connection is closed after ``EchoServerConfiguration/idleTimeout``, and
 /// connections beyond ``EchoServerConfiguration/maxConnections`` are closed at once with a log
-/// line instead of exhausting file descriptors.
+/// line instead of exhausting file descriptors. Graceful shutdown (``close()``, or SIGTERM with
+/// ``runUntilShutdownSignal()``) stops accepting, lets every connection receive the replies to
+/// everything the server has read, ends each stream after its last reply, and closes what is
+/// still open after ``EchoServerConfiguration/gracePeriod``.
 ///
 /// ```swift
 /// try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
@@ -46,8 +60,8 @@ public struct EchoServerError: Error, Sendable, Hashable, CustomStringConvertibl
 /// }
 /// ```
 ///
-/// It is a ServiceLifecycle `Service`: ``run()`` returns when the server is closed and closes it
-/// on graceful shutdown.
+/// It is a ServiceLifecycle `Service`: ``run()`` returns when the server is closed and drains
+/// it on graceful shutdown.
 public final class EchoServer: Service, Sendable {
     /// The configuration it was started with (the port as asked, possibly 0).
     public let configuration: EchoServerConfiguration
@@ -56,8 +70,13 @@ public final class EchoServer: Service, Sendable {
     private let serverChannel: any Channel
     private let connections: EchoConnectionRegistry
     private let logger: Logger
+    /// The group made for ``EchoServerConfiguration/eventLoops``, shut down with the server.
+    private let ownedGroup: MultiThreadedEventLoopGroup?
 
-    private init(configuration: EchoServerConfiguration, serverChannel: any Channel, connections: EchoConnectionRegistry, logger: Logger) throws {
+    private init(
+        configuration: EchoServerConfiguration, serverChannel: any Channel, connections: EchoConnectionRegistry, logger: Logger,
+        ownedGroup: MultiThreadedEventLoopGroup?
+    ) throws {
         guard let address = serverChannel.localAddress else {
             throw EchoServerError("the listening socket has no local address")
         }
@@ -66,6 +85,7 @@ public final class EchoServer: Service, Sendable {
         self.localAddress = address
         self.connections = connections
         self.logger = logger
+        self.ownedGroup = ownedGroup
     }
 
     /// The port it listens on (the one picked by the system when the configuration said 0).
@@ -82,20 +102,39 @@ public final class EchoServer: Service, Sendable {
     /// Connections closed on arrival because the limit was reached, since the start.
     public var rejectedConnections: Int { connections.rejectedCount }
 
+    /// Connections not being read now because their replies do not drain (backpressure).
+    public var pausedConnections: Int { connections.pausedCount }
+
+    /// Bytes answered (queued as replies) by the connections closed so far.
+    public var bytesAnsweredByClosedConnections: Int { connections.closedBytesAnswered }
+
     /// Binds and starts serving; returns once the socket listens.
     /// - Parameters:
     ///   - configuration: Where to listen and the limits.
-    ///   - group: The event loops serving connections; by default SwiftNIO's shared one.
+    ///   - group: The event loops serving connections; by default a group of
+    ///     ``EchoServerConfiguration/eventLoops`` threads, or SwiftNIO's shared one.
     ///   - logger: Where rejected connections and errors are reported.
     /// - Throws: ``EchoServerError`` for a bad configuration (port out of range, a limit below
-    ///   1, a non-positive idle timeout), or SwiftNIO's error when the address cannot be bound
+    ///   1, a non-positive idle timeout or grace period), or SwiftNIO's error when the address cannot be bound
     ///   (for example, the port is in use).
     public static func start(
         _ configuration: EchoServerConfiguration,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "spindle.echo")
     ) async throws -> EchoServer {
         try validate(configuration)
+        let ownedGroup = group == nil ? configuration.eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } : nil
+        do {
+            return try await start(configuration, group: group ?? ownedGroup ?? MultiThreadedEventLoopGroup.singleton, ownedGroup: ownedGroup, logger: logger)
+        } catch {
+            try? await ownedGroup?.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private static func start(
+        _ configuration: EchoServerConfiguration, group: any EventLoopGroup, ownedGroup: MultiThreadedEventLoopGroup?, logger: Logger
+    ) async throws -> EchoServer {
         let connections = EchoConnectionRegistry(limit: configuration.maxConnections)
         let idleTimeout = TimeAmount(configuration.idleTimeout)
         let bootstrap = ServerBootstrap(group: group)
@@ -111,15 +150,13 @@ public final class EchoServer: Service, Sendable {
                     return channel.eventLoop.makeFailedFuture(EchoServerError("connection limit reached"))
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(readTimeout: idleTimeout),
-                        BackPressureHandler(),
-                        UppercaseEchoHandler(logger: logger),
-                    ])
+                    try channel.pipeline.syncOperations.addHandler(
+                        EchoConnectionHandler(idleTimeout: idleTimeout, registry: connections, logger: logger, allocator: channel.allocator))
                 }
             }
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
-        let server = try EchoServer(configuration: configuration, serverChannel: channel, connections: connections, logger: logger)
+        let server = try EchoServer(
+            configuration: configuration, serverChannel: channel, connections: connections, logger: logger, ownedGroup: ownedGroup)
         logger.info("echo server listening", metadata: ["address": "\(server.address)"])
         return server
     }
@@ -128,7 +165,7 @@ public final class EchoServer: Service, Sendable {
     @discardableResult
     public static func withRunning<T: Sendable>(
         _ configuration: EchoServerConfiguration,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "spindle.echo"),
         _ body: (EchoServer) async throws -> T
     ) async throws -> T {
@@ -143,32 +180,54 @@ public final class EchoServer: Service, Sendable {
         }
     }
 
-    /// Waits until the server is closed; closes it on graceful shutdown or cancellation.
+    /// Waits until the server is closed and its connections are gone; on graceful shutdown,
+    /// drains as ``close()`` does; on cancellation, closes every connection at once.
     public func run() async throws {
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await serverChannel.closeFuture.get()
+                // However the listener closed, the connections drain before `run` returns.
+                let forceClose = beginDraining()
+                await connections.allClosed()
+                forceClose.cancel()
+                try? await ownedGroup?.shutdownGracefully()
             } onGracefulShutdown: {
-                self.closeAll()
+                self.beginDraining()
             }
         } onCancel: {
-            self.closeAll()
+            self.closeNow()
         }
     }
 
-    /// Serves until SIGINT or SIGTERM, then stops listening and closes every connection.
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully (see ``close()``).
     public func runUntilShutdownSignal() async throws {
         let group = ServiceGroup(services: [self], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 
-    /// Stops listening and closes every open connection.
+    /// Shuts down gracefully: stops listening, lets every connection receive the replies to
+    /// what the server has read and then end of stream, and closes the connections still open
+    /// after ``EchoServerConfiguration/gracePeriod``. Returns when every connection is closed.
     public func close() async throws {
-        closeAll()
+        let forceClose = beginDraining()
+        await connections.allClosed()
+        forceClose.cancel()
         try await serverChannel.closeFuture.get()
+        try? await ownedGroup?.shutdownGracefully()
     }
 
-    private func closeAll() {
+    /// Stops listening, drains the connections, and schedules closing them at the grace deadline.
+    @discardableResult
+    private func beginDraining() -> Scheduled<Void> {
+        serverChannel.close(promise: nil)
+        connections.drainAll()
+        let connections = self.connections
+        return serverChannel.eventLoop.scheduleTask(in: TimeAmount(configuration.gracePeriod)) {
+            connections.closeAll()
+        }
+    }
+
+    private func closeNow() {
         serverChannel.close(promise: nil)
         connections.closeAll()
     }
@@ -182,6 +241,12 @@ public final class EchoServer: Service, Sendable {
         }
         guard configuration.idleTimeout > .zero else {
             throw EchoServerError("the idle timeout must be positive, not \(configuration.idleTimeout)")
+        }
+        if let loops = configuration.eventLoops, !(1...256).contains(loops) {
+            throw EchoServerError("the number of event loops must be between 1 and 256, not \(loops)")
+        }
+        guard configuration.gracePeriod >= .zero else {
+            throw EchoServerError("the grace period must not be negative, not \(configuration.gracePeriod)")
         }
         guard !configuration.host.isEmpty else {
             throw EchoServerError("the host to listen on is empty: use 127.0.0.1 for this machine only")
