@@ -23,6 +23,14 @@ struct CrawlBench: AsyncParsableCommand {
             pages/s; crawl.async.peak_rss, MB, each process's own peak). The site is crawled once \
             before either is measured, so both meet the same warm site.
 
+            Link following (`spindle crawl --follow` on a frontier): a site of --follow-pages \
+            pages (list pages of 19 posts, followed through `a.post-item-title, a.p_next`) with no \
+            latency, crawled --follow-runs times with `--state crawl.sqlite` and as often with \
+            `--state :memory:`, alternating, each in a child process (crawl.follow_sqlite, pages/s, \
+            medians; the goal is at least 0.8× the in-memory frontier). Then --memory-pages pages \
+            on SQLite: its peak RSS against the --follow-pages runs' (crawl.follow_sqlite.peak_rss, \
+            MB, each child's own high-water mark; the goal is at most 1.5×).
+
             Every run's records are checked against what the site says it holds; a run that \
             returns the wrong records fails the suite. The Python crawlers' packages (aiohttp, \
             beautifulsoup4, requests) are installed with pip where missing.
@@ -40,7 +48,24 @@ struct CrawlBench: AsyncParsableCommand {
     @Option(help: "Pages the Python crawler fetches in the throughput run, spread evenly over the site (BeautifulSoup needs about 0.2 s for one of its pages).")
     var pythonPages = 300
 
+    @Option(name: .customLong("follow-pages"), help: "Pages of the link-following runs, SQLite vs in-memory frontier (a multiple of 20).")
+    var followPages = 2000
+
+    @Option(name: .customLong("memory-pages"), help: "Pages of the big link-following run, whose peak RSS is compared with the smaller runs' (a multiple of 20).")
+    var memoryPages = 20_000
+
+    @Option(name: .customLong("follow-runs"), help: "Runs of each frontier in the link-following comparison (medians are reported).")
+    var followRuns = 3
+
+    @Option(help: "Which part to run: engines (engines vs the course's crawlers), follow (the frontier crawl), or all.")
+    var only: CrawlBenchPart = .all
+
     func validate() throws {
+        for (name, value) in [("--follow-pages", followPages), ("--memory-pages", memoryPages)]
+        where value % 20 != 0 || !(100...(20 * BlogSiteConfiguration.maximumPages)).contains(value) {
+            throw ValidationError("\(name) must be a multiple of 20 between 100 and \(20 * BlogSiteConfiguration.maximumPages), got \(value)")
+        }
+        guard (1...20).contains(followRuns) else { throw ValidationError("--follow-runs must be between 1 and 20, got \(followRuns)") }
         guard (10...BlogSiteConfiguration.maximumPages).contains(pages) else {
             throw ValidationError("--pages must be between 10 and \(BlogSiteConfiguration.maximumPages), got \(pages)")
         }
@@ -49,15 +74,22 @@ struct CrawlBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try PythonPeer.ensure(modules: ["aiohttp", "bs4", "requests"], packages: ["aiohttp", "beautifulsoup4", "requests"])
+        if only != .follow {
+            try PythonPeer.ensure(modules: ["aiohttp", "bs4", "requests"], packages: ["aiohttp", "beautifulsoup4", "requests"])
+        }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-bench-crawl-\(getpid())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
 
         var report = BenchReport(suite: "crawl")
         var problems: [String] = []
-        try await measureLatency(into: &report, problems: &problems, scratch: scratch)
-        try await measureThroughput(into: &report, problems: &problems, scratch: scratch)
+        if only != .follow {
+            try await measureLatency(into: &report, problems: &problems, scratch: scratch)
+            try await measureThroughput(into: &report, problems: &problems, scratch: scratch)
+        }
+        if only != .engines {
+            try await measureFollowing(into: &report, problems: &problems, scratch: scratch)
+        }
         #if DEBUG
         report.notes.append("Debug build: build with -c release for figures worth quoting.")
         #endif
@@ -170,6 +202,74 @@ struct CrawlBench: AsyncParsableCommand {
         }
     }
 
+    // MARK: link following on a frontier
+
+    private func measureFollowing(into report: inout BenchReport, problems: inout [String], scratch: URL) async throws {
+        var sqliteRates: [Double] = []
+        var memoryRates: [Double] = []
+        var smallPeaks: [Double] = []
+        try await withBlogSite(BlogSiteConfiguration(pages: followPages / 20, postsPerPage: 19)) { site in
+            // One unmeasured pass renders every page, so every measured run meets a warm site.
+            _ = try await followCrawl(site, pages: followPages, state: ":memory:", scratch: scratch, problems: &problems)
+            for run in 0..<followRuns {
+                let state = scratch.appendingPathComponent("follow-\(run).sqlite").path
+                let sqlite = try await followCrawl(site, pages: followPages, state: state, scratch: scratch, problems: &problems)
+                sqliteRates.append(sqlite.rate)
+                smallPeaks.append(sqlite.peakMegabytes)
+                memoryRates.append(try await followCrawl(site, pages: followPages, state: ":memory:", scratch: scratch, problems: &problems).rate)
+            }
+        }
+        let bigPeak = try await withBlogSite(BlogSiteConfiguration(pages: memoryPages / 20, postsPerPage: 19)) { site in
+            let state = scratch.appendingPathComponent("follow-big.sqlite").path
+            return try await followCrawl(site, pages: memoryPages, state: state, scratch: scratch, problems: &problems).peakMegabytes
+        }
+        let sqliteRate = Self.median(sqliteRates)
+        let memoryRate = Self.median(memoryRates)
+        let smallPeak = Self.median(smallPeaks)
+        report.add(BenchFigure(
+            name: "crawl.follow_sqlite", unit: "pages/s", value: sqliteRate, direction: .higherIsBetter,
+            baseline: "the same crawl on the in-memory frontier", baselineValue: memoryRate, extra: [("goal_ratio", 0.8)]))
+        report.add(BenchFigure(
+            name: "crawl.follow_sqlite.peak_rss", unit: "MB", value: bigPeak, direction: .lowerIsBetter,
+            baseline: "the same crawl of \(followPages) pages", baselineValue: smallPeak,
+            extra: [("pages", Double(memoryPages)), ("growth", smallPeak > 0 ? bigPeak / smallPeak : .nan), ("goal_growth", 1.5)]))
+        report.notes.append(
+            "follow: `spindle crawl --follow` from /sitehome/p/1, \(followPages) pages, no latency, --concurrency \(concurrency) --per-host \(concurrency), medians of \(followRuns) runs per frontier, alternating; peak RSS of \(memoryPages) pages vs \(followPages), SQLite, each a child process.")
+    }
+
+    /// Runs `spindle crawl --follow` over `site` in a child process; checks its counts.
+    private func followCrawl(
+        _ site: BlogSite, pages: Int, state: String, scratch: URL, problems: inout [String]
+    ) async throws -> (rate: Double, peakMegabytes: Double) {
+        let records = scratch.appendingPathComponent("follow.jsonl").path
+        let arguments = [
+            BenchServerProcess.currentExecutable(), "crawl", "--state", state, "--follow", "a.post-item-title, a.p_next",
+            "--select", "a.post-item-title", "--concurrency", "\(concurrency)", "--per-host", "\(concurrency)",
+            "--output", records, "--json-summary", "--quiet", site.listPageURL(1).absoluteString,
+        ]
+        let output = try await offloaded { try PythonPeer.run(arguments) }
+        defer {
+            for suffix in ["", "-wal", "-shm", "-lock"] { try? FileManager.default.removeItem(atPath: state + suffix) }
+        }
+        guard let line = output.split(separator: "\n").last,
+            let summary = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let rate = summary["pages_per_second"] as? Double, let done = summary["succeeded"] as? Int,
+            let recordCount = summary["records"] as? Int
+        else {
+            throw PythonPeer.Failure(description: "spindle crawl --follow printed no summary: \(output.suffix(500))")
+        }
+        if done != pages || recordCount != pages / 20 * 19 {
+            problems.append("spindle crawl --follow --state \(state == ":memory:" ? state : "FILE") crawled \(done) of \(pages) pages, \(recordCount) of \(pages / 20 * 19) records")
+        }
+        return (rate, summary["peak_rss_mb"] as? Double ?? .nan)
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
     // MARK: Helpers
 
     /// Writes `urls` one per line to `file` and returns it.
@@ -207,4 +307,9 @@ struct CrawlBench: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// The parts of `spindle bench crawl`.
+enum CrawlBenchPart: String, CaseIterable, ExpressibleByArgument {
+    case all, engines, follow
 }
