@@ -29,8 +29,30 @@ struct CrawlCommand: AsyncParsableCommand {
             JSON object on standard output after the records, or on standard error when the \
             records go to standard output (so standard output stays pure JSON Lines).
 
+            Frontier crawl: --state FILE keeps every URL (pending, leased, done, failed, with \
+            depth, attempts and last error) and every record in an SQLite file as it goes; run \
+            the same command again after Ctrl-C, SIGTERM or even SIGKILL and it resumes: done \
+            pages are not fetched again, no record is lost or stored twice. Ctrl-C (or SIGTERM) \
+            finishes the pages in flight (at most 5 s) and exits 130 (143); a second one exits \
+            at once. --state :memory: (the default when only the options below are given) keeps \
+            it in memory. With --follow CSS, the href of every matching element on a page joins \
+            the crawl if it is http(s), on an allowed host (--allow-host; by default the start \
+            URLs' hosts), matches --include and not --exclude, within --max-depth and \
+            --max-pages. URLs are canonicalised first (case, default port, fragment, dot \
+            segments, percent-encoding; --sort-query also orders the query). Politeness per \
+            host: --per-host requests at once beside --concurrency, --delay between requests, \
+            robots.txt fetched once per host and obeyed (Allow/Disallow, wildcards, \
+            Crawl-delay) unless --ignore-robots; a slow host never holds up the others. \
+            Timeouts, lost connections, 429 and 5xx are retried --retries times with \
+            exponential backoff and jitter, or after Retry-After when the server says; other \
+            4xx are not. Redirects are followed hop by hop (at most 5), each target checked \
+            against the allowed hosts, the URLs already in the crawl, robots.txt and loops. \
+            --export FILE.jsonl writes every record the state holds; --status prints its \
+            counts and failed URLs with their reasons (both also work without URLs).
+
             Exit status: 0 when at least one page was crawled (failures of others are only \
-            reported), 1 when none could be, 64 for bad arguments.
+            reported), 1 when none could be, 64 for bad arguments, 130/143 after a stop by \
+            signal (the state is resumable).
             """
     )
 
