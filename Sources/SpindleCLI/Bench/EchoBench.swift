@@ -13,7 +13,10 @@ struct EchoBench: AsyncParsableCommand {
             bench/python/gevent_echo.py, gevent installed with pip where missing) and is driven \
             by EchoLoadClient from this process: --connections connections for --duration. \
             echo.c100: round trips per second. echo.server_cpu: the server process's own CPU \
-            time (utime + stime from /proc) per round trip, in µs; lower is better.
+            time (utime + stime from /proc/PID/stat: every thread of that process, kernel time \
+            included, nothing of the load client) per round trip, in µs; lower is better. \
+            Spindle's server runs --server-event-loops loops (default 1: the load client needs \
+            the other core).
             """
     )
 
@@ -25,13 +28,18 @@ struct EchoBench: AsyncParsableCommand {
     @Option(help: "Connections at once.")
     var connections = 100
 
+    @Option(help: "Event loop threads of Spindle's server (gevent has one thread; 0: one per core).")
+    var serverEventLoops = 1
+
     func validate() throws {
         guard duration.duration >= .milliseconds(100) else { throw ValidationError("--duration must be at least 100ms, got \(duration)") }
         guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be between 1 and 10000, got \(connections)") }
+        guard (0...256).contains(serverEventLoops) else { throw ValidationError("--server-event-loops must be between 0 and 256, got \(serverEventLoops)") }
     }
 
     func run() async throws {
-        let spindle = try await measure(name: "spindle", command: [BenchServerProcess.currentExecutable(), "echo", "serve", "--port", "0"])
+        let loops = serverEventLoops > 0 ? ["--event-loops", String(serverEventLoops)] : []
+        let spindle = try await measure(name: "spindle", command: [BenchServerProcess.currentExecutable(), "echo", "serve", "--port", "0"] + loops)
         try PythonPeer.ensure(modules: ["gevent"], packages: ["gevent"])
         let script = try PythonPeer.scriptsDirectory().appendingPathComponent("gevent_echo.py").path
         let gevent = try await measure(name: "gevent", command: ["/usr/bin/env", "python3", script, "127.0.0.1", "0"])
@@ -45,6 +53,9 @@ struct EchoBench: AsyncParsableCommand {
             name: "echo.server_cpu", unit: "us/round trip", value: spindle.cpuMicrosecondsPerRoundTrip,
             direction: .lowerIsBetter, baseline: "gevent echo server (course)", baselineValue: gevent.cpuMicrosecondsPerRoundTrip))
         report.notes.append("\(connections) connections for \(duration) per server; load client in this process, servers in their own.")
+        report.notes.append(
+            "Spindle's server on \(serverEventLoops > 0 ? "\(serverEventLoops) event loop(s)" : "one event loop per core"): the load client shares the cores, "
+                + "and one loop answers the ready connections in batches (one epoll_wait per ~100 round trips) where two wake each other's threads more often.")
         for run in [spindle, gevent] where run.load.errors > 0 {
             report.notes.append("\(run.name): \(run.load.errors) errors (wrong replies \(run.load.wrongReplies), disconnects \(run.load.disconnects), failed connections \(run.load.connectFailures))")
         }
