@@ -134,7 +134,7 @@ public final class HTMLDocument {
     /// The trimmed text of the first `<title>`, with runs of whitespace collapsed, or `nil`
     /// when the page has no title element.
     public var title: String? {
-        (try? selectFirst(xpath: "(//title)[1]"))??.trimmedText
+        HTMLTreeWalk.firstElement(below: documentNode, named: "title").map { HTMLElement(document: self, node: $0).trimmedText }
     }
 
     /// The elements matching `selector`, in document order and without duplicates.
@@ -142,12 +142,20 @@ public final class HTMLDocument {
     /// - Throws: ``SelectorError`` when `selector` cannot be parsed. Matching nothing is not an
     ///   error: the result is empty.
     public func select(_ selector: String) throws -> [HTMLElement] {
-        try evaluate(CSSSelector.translate(selector), on: documentNode)
+        try select(CSSSelector(selector))
     }
 
     /// The elements matching a selector parsed in advance, in document order.
     public func select(_ selector: CSSSelector) throws -> [HTMLElement] {
-        try evaluate(selector.xpath, on: documentNode)
+        try select(selector, below: documentNode)
+    }
+
+    /// The elements below `node` matching `selector`: walked for a simple compound, else by XPath.
+    func select(_ selector: CSSSelector, below node: xmlNodePtr) throws -> [HTMLElement] {
+        if let matcher = selector.matcher {
+            return matcher.elements(below: node).map { HTMLElement(document: self, node: $0) }
+        }
+        return try evaluate(selector.xpath, on: node)
     }
 
     /// The first element matching `selector` in document order, if any.
@@ -186,7 +194,8 @@ public final class HTMLDocument {
             return cachedBaseURL
         }
         var base = url
-        if let href = (try? selectFirst(xpath: "(//base[@href])[1]"))??.attribute("href"),
+        if let node = HTMLTreeWalk.firstElement(below: documentNode, named: "base", withAttribute: "href"),
+            let href = HTMLElement(document: self, node: node).attribute("href"),
             let resolved = LinkResolution.resolve(href, against: url)
         {
             base = resolved

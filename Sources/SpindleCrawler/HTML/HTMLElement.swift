@@ -113,12 +113,12 @@ public struct HTMLElement {
     ///
     /// - Throws: ``SelectorError`` when `selector` cannot be parsed.
     public func select(_ selector: String) throws -> [HTMLElement] {
-        try document.evaluate(CSSSelector.translate(selector), on: node)
+        try select(CSSSelector(selector))
     }
 
     /// The descendants matching a selector parsed in advance, in document order.
     public func select(_ selector: CSSSelector) throws -> [HTMLElement] {
-        try document.evaluate(selector.xpath, on: node)
+        try document.select(selector, below: node)
     }
 
     /// The first descendant matching `selector`, if any.
