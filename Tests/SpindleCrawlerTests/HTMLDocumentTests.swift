@@ -165,6 +165,8 @@ struct HTMLDocumentTests {
             ("?q=2", "https://example.com/blog/page/2?q=2"),
             ("  /padded\n ", "https://example.com/padded"),
             ("/split\n/path", "https://example.com/split/path"),
+            ("/tab\tin/path", "https://example.com/tabin/path"),
+            ("\u{A0}/no-break-space\u{3000}", "https://example.com/no-break-space"),
             ("a b/\u{FC}ber", "https://example.com/blog/page/a%20b/%C3%BCber"),
             ("100%/x", "https://example.com/blog/page/100%25/x"),
             ("/%7Euser", "https://example.com/%7Euser"),
@@ -183,6 +185,8 @@ struct HTMLDocumentTests {
         let document = HTMLDocument(html: "<p>", url: URL(string: "https://example.com/"))
         #expect(document.resolve("javascript:void(0)") == nil)
         #expect(document.resolve("  JavaScript:alert(1)") == nil)
+        #expect(document.resolve("JAVASCRIPT:alert(1)") == nil)
+        #expect(document.resolve("javascript") != nil, "a relative path named javascript is a link")
         #expect(document.resolveHTTP("mailto:a@example.com") == nil)
         #expect(document.resolveHTTP("/page")?.absoluteString == "https://example.com/page")
 

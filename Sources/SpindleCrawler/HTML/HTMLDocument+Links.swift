@@ -24,18 +24,42 @@ extension HTMLDocument {
 
 enum LinkResolution {
     static func resolve(_ href: String, against base: URL?) -> URL? {
-        var cleaned = href.trimmingCharacters(in: .whitespacesAndNewlines)
-        cleaned.removeAll { $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        var cleaned = href
+        if needsCleaning(href) {
+            cleaned = href.trimmingCharacters(in: .whitespacesAndNewlines)
+            cleaned.removeAll { $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        }
         if cleaned.isEmpty {
             return base.map(removingFragment)
         }
-        if cleaned.prefix(11).lowercased() == "javascript:" {
+        if isJavaScript(cleaned) {
             return nil
         }
         if let url = absolute(cleaned, base) {
             return url
         }
         return absolute(percentEncodingInvalidCharacters(cleaned), base)
+    }
+
+    /// Whether trimming or removing tabs and line breaks could change `href`: false for the
+    /// usual link, which starts and ends with visible ASCII and has no tab or line break, so the
+    /// (Foundation, comparatively slow) trimming is skipped.
+    private static func needsCleaning(_ href: String) -> Bool {
+        let utf8 = href.utf8
+        guard let first = utf8.first, let last = utf8.last else { return false }
+        let visibleASCII: ClosedRange<UInt8> = 0x21...0x7E
+        guard visibleASCII.contains(first), visibleASCII.contains(last) else { return true }
+        return utf8.contains { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+    }
+
+    /// Whether `href` starts with `javascript:`, in any case.
+    private static func isJavaScript(_ href: String) -> Bool {
+        let scheme = "javascript:".utf8
+        var utf8 = href.utf8.makeIterator()
+        for expected in scheme {
+            guard let byte = utf8.next(), byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0) == expected else { return false }
+        }
+        return true
     }
 
     static func isHTTP(_ url: URL) -> Bool {

@@ -1,8 +1,6 @@
 import Foundation
 import Hummingbird
 import Logging
-import NIOCore
-import NIOPosix
 import Spindle
 
 /// What the web service's handlers share: the configuration, the pools and the metrics, and
@@ -12,8 +10,6 @@ final class ServiceState: Sendable {
     let pools: ServicePools
     let metrics: ServiceMetrics
     let logger: Logger
-    /// Where the simulated reads of `GET /` wait: SwiftNIO's shared loops, which serve HTTP too.
-    let eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 
     init(configuration: ServiceConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -34,58 +30,24 @@ final class ServiceState: Sendable {
 
     /// The three reads at once, without holding a thread: about as long as the longest.
     ///
-    /// Each read is a timer on a SwiftNIO event loop, and the request waits once for all three.
-    /// At thousands of requests a second this is most of the route's cost, and the cheapest
-    /// form measured: three child tasks each in `Task.sleep` cost three task creations, three
-    /// Dispatch timers (a shared timer heap thousands deep, on a thread of its own) and three
-    /// resumptions per request, and the tail latency under load came from that CPU.
-    ///
-    /// The reads carry the request's deadline themselves (a read that would end after it fires
-    /// at the deadline and fails), so this route needs no racing timer task.
+    /// The reads carry the request's deadline themselves (a read that would end after it sleeps
+    /// until the deadline and fails), so this route needs no racing timer task: at thousands
+    /// of requests a second that task and its timer were a large share of the work.
     func readConcurrently() async throws -> Response {
-        let loop = eventLoops.next()
-        let deadline = NIODeadline.now() + TimeAmount(configuration.deadline)
-        let reads = [
-            scheduleRead("file result", after: configuration.fileWait, deadline: deadline, on: loop),
-            scheduleRead("db result", after: configuration.dbWait, deadline: deadline, on: loop),
-            scheduleRead("api result", after: configuration.apiWait, deadline: deadline, on: loop),
-        ]
-        let values = try await awaitReads(reads, on: loop)
-        return Self.readsResponse(file: values[0], db: values[1], api: values[2])
+        let deadline = ContinuousClock.now + configuration.deadline
+        async let file = read("file result", after: configuration.fileWait, deadline: deadline)
+        async let db = read("db result", after: configuration.dbWait, deadline: deadline)
+        async let api = read("api result", after: configuration.apiWait, deadline: deadline)
+        return Self.readsResponse(file: try await file, db: try await db, api: try await api)
     }
 
     /// The three reads one after another: the course's "before", as long as all three together.
     func readSequentially() async throws -> Response {
-        let loop = eventLoops.next()
-        let deadline = NIODeadline.now() + TimeAmount(configuration.deadline)
-        var values: [String] = []
-        for (result, wait) in [("file result", configuration.fileWait), ("db result", configuration.dbWait), ("api result", configuration.apiWait)] {
-            values += try await awaitReads([scheduleRead(result, after: wait, deadline: deadline, on: loop)], on: loop)
-        }
-        return Self.readsResponse(file: values[0], db: values[1], api: values[2])
-    }
-
-    /// A simulated read: `result` after `wait`, or 504 at `deadline` if it would end later.
-    private func scheduleRead(_ result: String, after wait: Duration, deadline: NIODeadline, on loop: any EventLoop) -> Scheduled<String> {
-        let end = NIODeadline.now() + TimeAmount(wait)
-        guard end <= deadline else {
-            let limit = configuration.deadline
-            return loop.scheduleTask(deadline: deadline) { throw ServiceRequestError.deadlineExceeded(limit) }
-        }
-        return loop.scheduleTask(deadline: end) { result }
-    }
-
-    /// The values of scheduled reads, in order; cancelling the request cancels the timers.
-    private func awaitReads(_ reads: [Scheduled<String>], on loop: any EventLoop) async throws -> [String] {
-        do {
-            return try await withTaskCancellationHandler {
-                try await EventLoopFuture.whenAllSucceed(reads.map(\.futureResult), on: loop).get()
-            } onCancel: {
-                for read in reads { read.cancel() }
-            }
-        } catch EventLoopError.cancelled {
-            throw CancellationError()
-        }
+        let deadline = ContinuousClock.now + configuration.deadline
+        let file = try await read("file result", after: configuration.fileWait, deadline: deadline)
+        let db = try await read("db result", after: configuration.dbWait, deadline: deadline)
+        let api = try await read("api result", after: configuration.apiWait, deadline: deadline)
+        return Self.readsResponse(file: file, db: db, api: api)
     }
 
     /// The course's Flask design: each read blocks a thread of a `ThreadPoolExecutor` while it
@@ -102,6 +64,17 @@ final class ServiceState: Sendable {
         }
         let values = try await awaitPoolWork(futures, doing: "reading on the thread pool")
         return Self.readsResponse(file: values[0], db: values[1], api: values[2])
+    }
+
+    /// A simulated read: `result` after `wait`, or 504 at `deadline` if it would end later.
+    private func read(_ result: String, after wait: Duration, deadline: ContinuousClock.Instant) async throws -> String {
+        let end = ContinuousClock.now + wait
+        guard end <= deadline else {
+            try await Task.sleep(until: deadline)
+            throw ServiceRequestError.deadlineExceeded(configuration.deadline)
+        }
+        try await Task.sleep(until: end)
+        return result
     }
 
     private static func blockingRead(_ result: String, after wait: Duration) -> String {
