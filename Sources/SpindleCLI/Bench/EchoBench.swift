@@ -163,6 +163,25 @@ final class BenchServerProcess {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// CPU time of the process itself (`own`) and of it plus its live child processes
+    /// (`total`: a server's pool workers), from /proc.
+    func cpuSecondsWithChildren() throws -> (own: Double, total: Double) {
+        let own = try cpuSeconds()
+        let pid = process.processIdentifier
+        var children = 0.0
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries where Int32(entry) != nil {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After the command name: ppid is field 4, utime 14, stime 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, Int32(fields[1]) == pid, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            children += (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+        return (own, own + children)
+    }
+
     /// SIGTERM, then SIGKILL if it has not exited within five seconds; reaps it.
     func stop() {
         guard process.isRunning else { return }
