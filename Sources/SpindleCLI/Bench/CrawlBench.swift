@@ -24,7 +24,7 @@ struct CrawlBench: AsyncParsableCommand {
             before either is measured, so both meet the same warm site.
 
             Link following (`spindle crawl --follow` on a frontier): a site of --follow-pages \
-            pages (list pages of 19 posts, followed through `a.post-item-title, a.p_next`) with no \
+            pages (list pages of 19 posts, followed through `a.post-item-title, .pager a`) with no \
             latency, crawled --follow-runs times with `--state crawl.sqlite` and as often with \
             `--state :memory:`, alternating, each in a child process (crawl.follow_sqlite, pages/s, \
             medians; the goal is at least 0.8× the in-memory frontier). Then --memory-pages pages \
@@ -55,7 +55,7 @@ struct CrawlBench: AsyncParsableCommand {
     var memoryPages = 20_000
 
     @Option(name: .customLong("follow-runs"), help: "Runs of each frontier in the link-following comparison (medians are reported).")
-    var followRuns = 3
+    var followRuns = 5
 
     @Option(help: "Which part to run: engines (engines vs the course's crawlers), follow (the frontier crawl), or all.")
     var only: CrawlBenchPart = .all
@@ -243,7 +243,7 @@ struct CrawlBench: AsyncParsableCommand {
     ) async throws -> (rate: Double, peakMegabytes: Double) {
         let records = scratch.appendingPathComponent("follow.jsonl").path
         let arguments = [
-            BenchServerProcess.currentExecutable(), "crawl", "--state", state, "--follow", "a.post-item-title, a.p_next",
+            BenchServerProcess.currentExecutable(), "crawl", "--state", state, "--follow", "a.post-item-title, .pager a",
             "--select", "a.post-item-title", "--concurrency", "\(concurrency)", "--per-host", "\(concurrency)",
             "--output", records, "--json-summary", "--quiet", site.listPageURL(1).absoluteString,
         ]

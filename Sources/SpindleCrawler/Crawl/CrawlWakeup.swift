@@ -1,11 +1,19 @@
 import Foundation
 import Synchronization
 
+/// What the tasks of a ``FrontierCrawl`` tell its driver.
+enum CrawlMessage: Sendable {
+    /// A page ended: what the scheduler learns, or the error that stopped it.
+    case page(Result<FrontierPageWork.Report, any Error>)
+    /// A lease asked for while `saturated` hosts were skipped came back.
+    case leased(Result<[LeasedURL], any Error>, saturated: Set<String>)
+}
+
 /// The driver of a ``FrontierCrawl`` sleeps on this until a page reports back, a stop is asked
 /// for, or a deadline passes; pages and the stop signal post to it from any task.
 final class CrawlWakeup: Sendable {
     private struct State {
-        var reports: [Result<FrontierPageWork.Report, any Error>] = []
+        var messages: [CrawlMessage] = []
         var poked = false
         var waiter: CheckedContinuation<Void, Never>?
 
@@ -19,10 +27,10 @@ final class CrawlWakeup: Sendable {
 
     private let state = Mutex(State())
 
-    /// Posts a page's report (or the error that stopped it) and wakes the driver.
-    func post(_ report: Result<FrontierPageWork.Report, any Error>) {
+    /// Posts a message (a page's report, a lease's answer) and wakes the driver.
+    func post(_ message: CrawlMessage) {
         let waiter = state.withLock { state in
-            state.reports.append(report)
+            state.messages.append(message)
             return state.takeWaiter()
         }
         waiter?.resume()
@@ -37,11 +45,11 @@ final class CrawlWakeup: Sendable {
         waiter?.resume()
     }
 
-    /// The reports posted since the last call.
-    func takeReports() -> [Result<FrontierPageWork.Report, any Error>] {
+    /// The messages posted since the last call.
+    func takeMessages() -> [CrawlMessage] {
         state.withLock { state in
-            defer { state.reports = [] }
-            return state.reports
+            defer { state.messages = [] }
+            return state.messages
         }
     }
 
@@ -56,7 +64,7 @@ final class CrawlWakeup: Sendable {
         defer { timer?.cancel() }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { state in
-                if state.poked || !state.reports.isEmpty {
+                if state.poked || !state.messages.isEmpty {
                     state.poked = false
                     return true
                 }

@@ -73,22 +73,33 @@ public struct FrontierCrawl: Sendable {
             counter.count(event)
             observer(event)
         }
-        let ending = try await withThrowingTaskGroup(of: Void.self) { group in
+        // A discarding group: a finished page's task is freed at once, so memory does not
+        // grow with the number of pages crawled.
+        let ending = try await withThrowingDiscardingTaskGroup { group in
             var driver = Driver(frontier: frontier, options: options, wakeup: wakeup, stop: stop)
             do {
-                let ending = try await driver.drive { leased in
+                return try await driver.drive { leased in
                     group.addTask {
                         do {
-                            wakeup.post(.success(try await work.run(leased)))
+                            wakeup.post(.page(.success(try await work.run(leased))))
                         } catch {
-                            wakeup.post(.failure(error))
+                            wakeup.post(.page(.failure(error)))
+                        }
+                    }
+                } lease: { limit, saturated, maxPerHost in
+                    // Off the driver, so pages keep starting while the frontier (an SQLite
+                    // write queued behind the pages' own writes) answers.
+                    group.addTask {
+                        do {
+                            let leases = try await frontier.lease(limit: limit, now: Date(), excludingHosts: saturated, maxPerHost: maxPerHost)
+                            wakeup.post(.leased(.success(leases), saturated: saturated))
+                        } catch {
+                            wakeup.post(.leased(.failure(error), saturated: saturated))
                         }
                     }
                 } cancelAll: {
                     group.cancelAll()
                 }
-                try await group.waitForAll()
-                return ending
             } catch {
                 group.cancelAll()
                 throw error
@@ -118,6 +129,10 @@ private struct Driver {
     var leaseMayFindWork = true
     var saturatedAtEmptyLease: Set<String> = []
     var graceDeadline: ContinuousClock.Instant?
+    /// Whether a lease is on its way (at most one is).
+    var leaseInFlight = false
+    /// ``retryDueDate()``'s answer since the last lease.
+    var cachedDueDate: Date??
 
     init(frontier: any Frontier, options: FrontierCrawlOptions, wakeup: CrawlWakeup, stop: CrawlStopSignal) {
         self.frontier = frontier
@@ -129,16 +144,17 @@ private struct Driver {
 
     mutating func drive(
         start: (LeasedURL) -> Void,
+        lease: (_ limit: Int, _ saturated: Set<String>, _ maxPerHost: Int) -> Void,
         cancelAll: () -> Void
     ) async throws -> FrontierCrawlSummary.Ending {
         while true {
-            try absorbReports()
+            try absorbMessages()
             switch stop.level {
             case .immediate:
                 cancelAll()
                 return .interrupted
             case .graceful:
-                if inFlight == 0 { return .stopped }
+                if inFlight == 0 && !leaseInFlight { return .stopped }
                 let deadline = graceDeadline ?? (.now + options.stopGracePeriod)
                 graceDeadline = deadline
                 if ContinuousClock.now >= deadline {
@@ -151,18 +167,15 @@ private struct Driver {
                 break
             }
 
-            try await leaseIfUseful()
             let now = Date()
-            while inFlight < options.concurrency, let leased = queues.nextStartable(at: now) {
-                inFlight += 1
-                start(leased)
-            }
+            startPages(at: now, start)
+            requestLeaseIfUseful(urgent: inFlight < options.concurrency, lease)
 
             var deadline: ContinuousClock.Instant?
             if let nextStart = queues.nextStart(after: now) {
                 deadline = .now + .milliseconds(Int64(max(1, nextStart.timeIntervalSince(now) * 1000)))
             }
-            if inFlight == 0 && queues.waitingCount == 0 {
+            if inFlight == 0 && queues.waitingCount == 0 && !leaseInFlight {
                 // Nothing running and nothing leased: done, or only retries waiting for their time.
                 guard let due = try await frontier.nextDueDate() else {
                     if try await frontier.isFinished() { return .finished }
@@ -172,43 +185,71 @@ private struct Driver {
                 leaseMayFindWork = true
                 let wait = max(0.005, due.timeIntervalSinceNow)
                 deadline = .now + .milliseconds(Int64(wait * 1000))
-            } else if !leaseMayFindWork, queues.waitingCount == 0, let due = try await frontier.nextDueDate(), due > now {
+            } else if !leaseMayFindWork, queues.waitingCount == 0, let due = try await retryDueDate(), due > now {
                 // Pages are running; a retry falls due later: wake up for it too.
                 let retryAt = ContinuousClock.now + .milliseconds(Int64(due.timeIntervalSince(now) * 1000) + 1)
                 deadline = deadline.map { min($0, retryAt) } ?? retryAt
             }
-            if inFlight >= options.concurrency || queues.waitingCount > 0 || inFlight > 0 || deadline != nil {
+            if inFlight > 0 || leaseInFlight || queues.waitingCount > 0 || deadline != nil {
                 await wakeup.wait(until: deadline)
                 if let deadline, ContinuousClock.now >= deadline { leaseMayFindWork = true }
             }
         }
     }
 
-    /// Leases when there is room among the waiting URLs and a lease may find something.
-    private mutating func leaseIfUseful() async throws {
-        let room = options.concurrency - queues.waitingCount
-        guard room > 0 else { return }
-        let saturated = queues.saturatedHosts
-        if !leaseMayFindWork && saturated.isSuperset(of: saturatedAtEmptyLease) { return }
-        let leases = try await frontier.lease(limit: room, now: Date(), excludingHosts: saturated, maxPerHost: options.perHost)
-        if leases.isEmpty {
-            leaseMayFindWork = false
-            saturatedAtEmptyLease = saturated
-        } else {
-            leaseMayFindWork = true
-            queues.enqueue(leases)
+    /// The frontier's next due date, read once after each lease that found nothing (nothing
+    /// else makes it earlier: a retry or new links set `leaseMayFindWork` instead).
+    private mutating func retryDueDate() async throws -> Date? {
+        if let cached = cachedDueDate { return cached }
+        let due = try await frontier.nextDueDate()
+        cachedDueDate = .some(due)
+        return due
+    }
+
+    private mutating func startPages(at now: Date, _ start: (LeasedURL) -> Void) {
+        while inFlight < options.concurrency, let leased = queues.nextStartable(at: now) {
+            inFlight += 1
+            start(leased)
         }
     }
 
-    private mutating func absorbReports() throws {
+    /// Asks for a lease when there is room among the waiting URLs, none is on its way, and a
+    /// lease may find something. Unless `urgent` (a slot is free and no waiting URL can take
+    /// it), it waits until half the room is free, so leases come in batches (one write
+    /// transaction for several pages).
+    private mutating func requestLeaseIfUseful(urgent: Bool, _ lease: (Int, Set<String>, Int) -> Void) {
+        guard !leaseInFlight else { return }
+        let room = options.concurrency - queues.waitingCount
+        guard room > 0, urgent || queues.waitingCount == 0 || room >= max(1, options.concurrency / 2) else { return }
+        let saturated = queues.saturatedHosts
+        if !leaseMayFindWork && saturated.isSuperset(of: saturatedAtEmptyLease) { return }
+        leaseInFlight = true
+        lease(room, saturated, options.perHost)
+    }
+
+    private mutating func absorbMessages() throws {
         let now = Date()
-        for result in wakeup.takeReports() {
-            inFlight -= 1
-            switch result {
-            case .success(let report):
+        for message in wakeup.takeMessages() {
+            switch message {
+            case .page(.success(let report)):
+                inFlight -= 1
                 queues.finished(report.host, crawlDelay: report.crawlDelay, at: now)
                 if report.added > 0 || report.retried { leaseMayFindWork = true }
-            case .failure(let error):
+            case .page(.failure(let error)):
+                inFlight -= 1
+                if error is CancellationError { continue }
+                throw error
+            case .leased(.success(let leases), let saturated):
+                leaseInFlight = false
+                cachedDueDate = nil
+                if leases.isEmpty {
+                    leaseMayFindWork = false
+                    saturatedAtEmptyLease = saturated
+                } else {
+                    queues.enqueue(leases)
+                }
+            case .leased(.failure(let error), _):
+                leaseInFlight = false
                 if error is CancellationError { continue }
                 throw error
             }
