@@ -37,6 +37,22 @@ struct CrawlOutputTests {
             """)
     }
 
+    @Test("JSON Lines: U+2028 and U+2029 escaped, other text (CJK, curly quotes, emoji) written as it is")
+    func jsonLinesNonASCII() throws {
+        let path = temporaryPath("unicode.jsonl")
+        let sink = try RecordSinks.open(path: path, shape: .selection)
+        try sink.write([
+            .selection(page: "http://h/", href: "http://h/文", text: "并发编程 “引号” 🧵"),
+            .selection(page: "http://h/", href: nil, text: "line\u{2028}para\u{2029}end"),
+        ])
+        try sink.finish()
+        #expect(try written(path) == """
+            {"page":"http://h/","href":"http://h/文","text":"并发编程 “引号” 🧵"}
+            {"page":"http://h/","href":null,"text":"line\\u2028para\\u2029end"}
+
+            """)
+    }
+
     @Test("CSV: header row, CRLF, quoting of commas, quotes, line breaks and edge spaces; empty field for nil")
     func csvSelection() throws {
         let path = temporaryPath("out.csv")

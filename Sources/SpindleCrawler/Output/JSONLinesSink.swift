@@ -15,6 +15,7 @@ public final class JSONLinesSink: RecordSink, Sendable {
     /// Writes one line per record.
     public func write(_ records: [CrawlRecord]) throws {
         var text = ""
+        text.reserveCapacity(records.count * 200)
         for record in records {
             text += record.jsonLine
             text += "\n"
