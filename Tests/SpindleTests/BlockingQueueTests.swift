@@ -21,6 +21,25 @@ struct BlockingQueueTests {
         #expect(try #require(throws: SpindleError.self) { try queue.get(timeout: .milliseconds(20)) }.code == .queueEmpty)
     }
 
+    @Test("the bound holds for every size, lap after lap, and order is kept", arguments: [1, 2, 3, 7])
+    func boundAcrossLaps(maxSize: Int) throws {
+        let queue = BlockingQueue<Int>(maxSize: maxSize)
+        var next = 0, expected = 0
+        for _ in 0..<50 {
+            for _ in 0..<maxSize {
+                try queue.tryPut(next)
+                next += 1
+            }
+            #expect(queue.count == maxSize && queue.isFull)
+            #expect(try #require(throws: SpindleError.self) { try queue.tryPut(-1) }.code == .queueFull)
+            for _ in 0..<maxSize {
+                #expect(try queue.tryGet() == expected)
+                expected += 1
+            }
+            #expect(queue.isEmpty)
+        }
+    }
+
     @Test("taskDone and join; too many taskDone calls is an error")
     func join() throws {
         let queue = BlockingQueue<Int>(maxSize: 10)

@@ -31,7 +31,8 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
     /// A done callback: told the future once it is done.
     public typealias Callback = @Sendable (Future<Value>) throws -> Void
 
-    private let lock = ConditionLock()
+    /// Shared with other futures (striped): a future costs one allocation, not three.
+    private var lock: ConditionLock { futureLocks.lock(for: ObjectIdentifier(self)) }
     // Protected by `lock`:
     private var outcome: Outcome = .pending
     private var callbacks: [Callback] = []
@@ -251,6 +252,26 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
     }
 
     private static var logger: Logger { Logger(label: "spindle.future") }
+}
+
+/// The locks futures share: a future's lock is chosen by its address. A future never holds its
+/// lock while taking another's, so sharing cannot deadlock; it only rarely contends.
+private let futureLocks = LockStripes(count: 64)
+
+/// A fixed set of locks, picked by hash.
+final class LockStripes: Sendable {
+    private let locks: [ConditionLock]
+
+    init(count: Int) {
+        locks = (0..<count).map { _ in ConditionLock() }
+    }
+
+    @inline(__always)
+    func lock(for id: ObjectIdentifier) -> ConditionLock {
+        // Objects are 16-byte aligned: drop the bits that never vary, fold in higher ones.
+        let address = UInt(bitPattern: id)
+        return locks[Int(((address >> 4) ^ (address >> 12)) % UInt(locks.count))]
+    }
 }
 
 extension Future: Hashable {

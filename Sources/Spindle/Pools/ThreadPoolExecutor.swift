@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import Synchronization
 
 /// A pool of OS threads for blocking and CPU-heavy work that must stay off Swift's cooperative
 /// thread pool: the Swift counterpart of Python's `concurrent.futures.ThreadPoolExecutor`.
@@ -23,11 +24,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     /// Threads are named `<prefix>-<n>` (Linux shows the first 15 bytes).
     public let threadNamePrefix: String
 
-    private struct WorkItem {
-        var run: () -> Void
-        /// Ends the work without running it: cancelled (nil) or failed with the error.
-        var abandon: ((any Error)?) -> Void
-    }
+    private typealias WorkItem = any PoolWorkItem
 
     private enum State {
         case running
@@ -36,7 +33,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     }
 
     private let initializer: (@Sendable () throws -> Void)?
-    private let lock = ConditionLock()
+    private let lock = ConditionLock(adaptive: true)
     private let workAvailable = Condition()
     private let spaceAvailable = Condition()
     private let threadsExited = Condition()
@@ -45,6 +42,14 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     private var state = State.running
     private var threadCount = 0
     private var idleThreads = 0
+    /// Idle threads signalled and not yet awake: a burst of submits wakes each idle thread once,
+    /// not once per task (a wake-up is a system call).
+    private var signalledThreads = 0
+    /// Idle threads re-checking for work before they sleep: at most one, so an idle pool
+    /// costs at most one thread's yields, while a pool fed task by task rarely sleeps.
+    private var spinningThreads = 0
+    /// `queue.count`, readable without the lock (for the spinning thread).
+    private let queuedCount = Atomic<Int>(0)
     private var blockedSubmitters = 0
     private var asyncSubmitters = Deque<(id: Int, continuation: CheckedContinuation<Void, any Error>)>()
     private var nextSubmitterID = 0
@@ -71,7 +76,14 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         self.queueCapacity = queueCapacity
         self.threadNamePrefix = threadNamePrefix
         self.initializer = initializer
+        self.taskLabel = "\(threadNamePrefix) task"
     }
+
+    /// How many times an idle thread yields, looking for work, before it sleeps.
+    private static var yieldsBeforeSleeping: Int { 100 }
+
+    /// Names this pool's futures in error messages.
+    private let taskLabel: String
 
     /// Work items waiting to start.
     public var pendingCount: Int { lock.withLock { queue.count } }
@@ -150,13 +162,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         _ work: @escaping @Sendable () throws -> T,
         waitForSpace: Bool
     ) throws -> Future<T> {
-        let future = Future<T>(label: "\(threadNamePrefix) task")
-        let item = WorkItem(
-            run: { future.run(work) },
-            abandon: { error in
-                if let error { future.complete(.failure(error)) } else { future.cancel() }
-            }
-        )
+        let item = FutureWork(future: Future<T>(label: taskLabel), work: work)
         lock.lock()
         defer { lock.unlock() }
         while true {
@@ -170,13 +176,15 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
             blockedSubmitters -= 1
         }
         queue.append(item)
-        if idleThreads > 0 {
+        queuedCount.store(queue.count, ordering: .relaxed)
+        if idleThreads > signalledThreads {
+            signalledThreads += 1
             workAvailable.signal()
         }
         if queue.count > idleThreads && threadCount < maxWorkers {
             startThreadLocked()
         }
-        return future
+        return item.future
     }
 
     /// Suspends until the bounded queue has room (at once when unbounded or not full).
@@ -233,12 +241,14 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         if cancelPending {
             abandoned = Array(queue)
             queue.removeAll()
+            queuedCount.store(0, ordering: .relaxed)
         }
         wakeEveryoneLocked()
         return abandoned
     }
 
     private func wakeEveryoneLocked() {
+        signalledThreads = idleThreads
         workAvailable.broadcast()
         spaceAvailable.broadcast()
         let error = acceptanceErrorLocked()
@@ -272,6 +282,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         lock.lock()
         while true {
             if let item = queue.popFirst() {
+                queuedCount.store(queue.count, ordering: .relaxed)
                 if blockedSubmitters > 0 { spaceAvailable.signal() }
                 if let submitter = asyncSubmitters.popFirst() { submitter.continuation.resume() }
                 lock.unlock()
@@ -280,9 +291,22 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
                 continue
             }
             if case .running = state {
+                if spinningThreads == 0 {
+                    spinningThreads += 1
+                    lock.unlock()
+                    for _ in 0..<Self.yieldsBeforeSleeping {
+                        if queuedCount.load(ordering: .relaxed) > 0 { break }
+                        sched_yield()
+                    }
+                    lock.lock()
+                    spinningThreads -= 1
+                    if !queue.isEmpty { continue }
+                    guard case .running = state else { continue }
+                }
                 idleThreads += 1
                 workAvailable.wait(lock)
                 idleThreads -= 1
+                if signalledThreads > 0 { signalledThreads -= 1 }
                 continue
             }
             break
@@ -296,6 +320,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         state = .broken(error)
         let pending = Array(queue)
         queue.removeAll()
+        queuedCount.store(0, ordering: .relaxed)
         wakeEveryoneLocked()
         let failure = acceptanceErrorLocked()
         exitThreadLocked()
@@ -307,6 +332,31 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         threadIDs.remove(pthread_self())
         threadCount -= 1
         if threadCount == 0 { threadsExited.broadcast() }
+    }
+}
+
+/// Work waiting in a pool's queue.
+private protocol PoolWorkItem: AnyObject {
+    /// Runs the work (unless its future was cancelled) and completes the future.
+    func run()
+    /// Ends the work without running it: cancelled (nil) or failed with the error.
+    func abandon(_ error: (any Error)?)
+}
+
+/// A submitted closure and its future, in one allocation.
+private final class FutureWork<T: Sendable>: PoolWorkItem {
+    let future: Future<T>
+    let work: @Sendable () throws -> T
+
+    init(future: Future<T>, work: @escaping @Sendable () throws -> T) {
+        self.future = future
+        self.work = work
+    }
+
+    func run() { future.run(work) }
+
+    func abandon(_ error: (any Error)?) {
+        if let error { future.complete(.failure(error)) } else { future.cancel() }
     }
 }
 

@@ -1,41 +1,66 @@
-import DequeModule
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
 
 /// A bounded multi-producer, multi-consumer queue for threads, with the semantics of Python's
 /// `queue.Queue`: `put` and `get` that wait (with timeouts) and non-waiting variants, `taskDone`
 /// and `join`, and `shutdown` that wakes every waiter.
 ///
-/// For tasks use ``AsyncQueue``: this one blocks threads.
+/// Elements move through a lock-free ring (``maxSize`` slots, reserved up front); a thread only
+/// takes a lock to go to sleep (after spinning briefly) or to wake a sleeper. For tasks use
+/// ``AsyncQueue``: this one blocks threads.
 public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// The most elements the queue holds; `put` waits beyond it.
     public let maxSize: Int
+
+    private let ring: BoundedRing<Element>
+    // Counters producers write on every put on one cache line; the ones every put and get
+    // only read on another, so reading them does not fight over the producers' line.
+    private let atomics = CacheLineAtomics(lines: 2)
+    /// `put` calls between their shutdown check and their enqueue: a getter may only conclude
+    /// "shut down and drained" when none is in flight.
+    private var puttersInFlight: UnsafeMutablePointer<Atomic<Int>> { atomics[0, 0] }
+    /// Elements put and not yet marked done with `taskDone`.
+    private var unfinishedTasks: UnsafeMutablePointer<Atomic<Int>> { atomics[0, 1] }
+    /// A `Mode` value.
+    private var shutDownMode: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 0] }
+    /// Threads asleep (or about to be) in `get` / `put` / `join`; read without the lock so the
+    /// fast path only takes it when someone needs waking.
+    private var sleepingGetters: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 1] }
+    private var sleepingPutters: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 2] }
+    private var sleepingJoiners: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 3] }
 
     private let lock = ConditionLock()
     private let notEmpty = Condition()
     private let notFull = Condition()
     private let allTasksDone = Condition()
-    // Protected by `lock`:
-    private var buffer = Deque<Element>()
-    private var unfinishedTasks = 0
-    private var isShutDown = false
-    private var waitingGetters = 0
-    private var waitingPutters = 0
-    private var waitingJoiners = 0
-    // Waiters signalled and not yet awake. Signalling only waiters nobody has signalled yet
-    // means a burst of puts wakes one sleeping getter once, not once per element: the getter
-    // then finds the whole burst, and the queue moves batches instead of paying a wake-up
-    // (a futex system call) per element.
+    // Protected by `lock`: sleepers signalled and not yet awake. Signalling only sleepers nobody
+    // has signalled yet means a burst of puts wakes a sleeping getter once, not once per element.
     private var signalledGetters = 0
     private var signalledPutters = 0
 
-    /// Creates a queue that holds at most `maxSize` elements (at least 1).
+
+    /// How often a waiting thread re-checks before it sleeps: a wake-up costs microseconds,
+    /// a re-check nanoseconds.
+    private static var spinsBeforeYielding: Int { 200 }
+    private static var yieldsBeforeSleeping: Int { 200 }
+
+    /// Creates a queue that holds at most `maxSize` elements (at least 1; memory for `maxSize`
+    /// elements is reserved up front).
     public init(maxSize: Int) {
         precondition(maxSize >= 1, "BlockingQueue needs maxSize >= 1, got \(maxSize)")
+        precondition(maxSize <= 1 << 24, "BlockingQueue reserves maxSize slots up front: at most 16,777,216, got \(maxSize)")
         self.maxSize = maxSize
-        buffer.reserveCapacity(min(maxSize, 1024))
+        ring = BoundedRing(capacity: maxSize)
     }
 
     /// Elements in the queue now.
-    public var count: Int { lock.withLock { buffer.count } }
+    public var count: Int { ring.count }
     /// True when the queue holds no element.
     public var isEmpty: Bool { count == 0 }
     /// True when the queue holds `maxSize` elements.
@@ -48,32 +73,45 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     ///   ``SpindleError/Code/queueShutDown`` once the queue is shut down (also while waiting).
     @available(*, noasync, message: "blocks a thread: use AsyncQueue in async code")
     public func put(_ element: Element, timeout: Duration? = nil) throws {
+        if try enqueue(element) { return }
+        var spins = 0
+        while spins < Self.spinsBeforeYielding + Self.yieldsBeforeSleeping {
+            if spins >= Self.spinsBeforeYielding { sched_yield() }
+            spins += 1
+            if ring.count < maxSize, try enqueue(element) { return }
+        }
         let deadline = Deadline.after(timeout)
         lock.lock()
         defer { lock.unlock() }
         while true {
-            if isShutDown { throw Self.shutDownError }
-            if buffer.count < maxSize { break }
-            waitingPutters += 1
+            sleepingPutters.pointee.add(1, ordering: .sequentiallyConsistent)
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            let added: Bool
+            do {
+                added = try enqueue(element, lockHeld: true)
+            } catch {
+                sleepingPutters.pointee.subtract(1, ordering: .sequentiallyConsistent)
+                throw error
+            }
+            if added {
+                sleepingPutters.pointee.subtract(1, ordering: .sequentiallyConsistent)
+                return
+            }
             let inTime = notFull.wait(lock, until: deadline)
-            waitingPutters -= 1
+            sleepingPutters.pointee.subtract(1, ordering: .sequentiallyConsistent)
             if signalledPutters > 0 { signalledPutters -= 1 }
-            if !inTime && buffer.count >= maxSize && !isShutDown {
+            if !inTime {
+                if try enqueue(element, lockHeld: true) { return }
                 throw SpindleError(.queueFull, "the queue stayed full (\(maxSize) elements) for \(timeout!)")
             }
         }
-        appendLocked(element)
     }
 
     /// Adds `element` without waiting. Throws ``SpindleError/Code/queueFull`` when full.
     public func tryPut(_ element: Element) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        if isShutDown { throw Self.shutDownError }
-        guard buffer.count < maxSize else {
+        guard try enqueue(element) else {
             throw SpindleError(.queueFull, "the queue is full (\(maxSize) elements)")
         }
-        appendLocked(element)
     }
 
     /// Removes and returns the oldest element, waiting while the queue is empty.
@@ -83,45 +121,64 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     ///   ``SpindleError/Code/queueShutDown`` once the queue is shut down and empty.
     @available(*, noasync, message: "blocks a thread: use AsyncQueue in async code")
     public func get(timeout: Duration? = nil) throws -> Element {
+        if let element = try dequeue() { return element }
+        var spins = 0
+        while spins < Self.spinsBeforeYielding + Self.yieldsBeforeSleeping {
+            if spins >= Self.spinsBeforeYielding { sched_yield() }
+            spins += 1
+            if ring.count > 0, let element = try dequeue() { return element }
+        }
         let deadline = Deadline.after(timeout)
         lock.lock()
         defer { lock.unlock() }
-        while buffer.isEmpty {
-            if isShutDown { throw Self.shutDownError }
-            waitingGetters += 1
+        while true {
+            sleepingGetters.pointee.add(1, ordering: .sequentiallyConsistent)
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            let element: Element?
+            do {
+                element = try dequeue(lockHeld: true)
+            } catch {
+                sleepingGetters.pointee.subtract(1, ordering: .sequentiallyConsistent)
+                throw error
+            }
+            if let element {
+                sleepingGetters.pointee.subtract(1, ordering: .sequentiallyConsistent)
+                return element
+            }
             let inTime = notEmpty.wait(lock, until: deadline)
-            waitingGetters -= 1
+            sleepingGetters.pointee.subtract(1, ordering: .sequentiallyConsistent)
             if signalledGetters > 0 { signalledGetters -= 1 }
-            if !inTime && buffer.isEmpty && !isShutDown {
+            if !inTime {
+                if let element = try dequeue(lockHeld: true) { return element }
                 throw SpindleError(.queueEmpty, "the queue stayed empty for \(timeout!)")
             }
         }
-        return removeFirstLocked()
     }
 
     /// Removes and returns the oldest element without waiting. Throws
     /// ``SpindleError/Code/queueEmpty`` when empty.
     public func tryGet() throws -> Element {
-        lock.lock()
-        defer { lock.unlock() }
-        if buffer.isEmpty {
-            if isShutDown { throw Self.shutDownError }
+        guard let element = try dequeue() else {
             throw SpindleError(.queueEmpty, "the queue is empty")
         }
-        return removeFirstLocked()
+        return element
     }
 
     /// Tells the queue that one element taken with `get` has been processed; ``join(timeout:)``
     /// returns once every element put has been. Throws ``SpindleError/Code/taskDoneOverflow``
     /// when called more times than elements were put.
     public func taskDone() throws {
-        lock.lock()
-        defer { lock.unlock() }
-        guard unfinishedTasks > 0 else {
-            throw SpindleError(.taskDoneOverflow, "taskDone() called more times than elements were put")
+        var current = unfinishedTasks.pointee.load(ordering: .relaxed)
+        while true {
+            guard current > 0 else {
+                throw SpindleError(.taskDoneOverflow, "taskDone() called more times than elements were put")
+            }
+            let (exchanged, original) = unfinishedTasks.pointee.weakCompareExchange(
+                expected: current, desired: current - 1, ordering: .sequentiallyConsistent)
+            if exchanged { break }
+            current = original
         }
-        unfinishedTasks -= 1
-        if unfinishedTasks == 0 && waitingJoiners > 0 { allTasksDone.broadcast() }
+        if current == 1 { wakeJoiners() }
     }
 
     /// Blocks until every element put has been marked done with ``taskDone()``.
@@ -131,12 +188,19 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         let deadline = Deadline.after(timeout)
         lock.lock()
         defer { lock.unlock() }
-        while unfinishedTasks > 0 {
-            waitingJoiners += 1
+        while true {
+            sleepingJoiners.pointee.add(1, ordering: .sequentiallyConsistent)
+            let unfinished = unfinishedTasks.pointee.load(ordering: .sequentiallyConsistent)
+            if unfinished == 0 {
+                sleepingJoiners.pointee.subtract(1, ordering: .sequentiallyConsistent)
+                return
+            }
             let inTime = allTasksDone.wait(lock, until: deadline)
-            waitingJoiners -= 1
-            if !inTime && unfinishedTasks > 0 {
-                throw SpindleError(.timeout, "\(unfinishedTasks) queued elements were not marked done within \(timeout!)")
+            sleepingJoiners.pointee.subtract(1, ordering: .sequentiallyConsistent)
+            if !inTime {
+                let left = unfinishedTasks.pointee.load(ordering: .sequentiallyConsistent)
+                if left == 0 { return }
+                throw SpindleError(.timeout, "\(left) queued elements were not marked done within \(timeout!)")
             }
         }
     }
@@ -146,51 +210,98 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// `immediate`, what is left is dropped (and counted as done for `join`) and every getter
     /// throws at once.
     public func shutdown(immediate: Bool = false) {
-        lock.lock()
-        defer { lock.unlock() }
-        isShutDown = true
+        shutDownMode.pointee.store(immediate ? Mode.shutDownImmediately : Mode.shutDown, ordering: .sequentiallyConsistent)
         if immediate {
-            unfinishedTasks = max(0, unfinishedTasks - buffer.count)
-            buffer.removeAll()
-            if unfinishedTasks == 0 { allTasksDone.broadcast() }
+            // Puts already past their check may still land: wait them out, then drop everything.
+            while puttersInFlight.pointee.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
+            var dropped = 0
+            while ring.tryDequeue() != nil { dropped += 1 }
+            if dropped > 0 {
+                let before = unfinishedTasks.pointee.subtract(dropped, ordering: .sequentiallyConsistent).oldValue
+                if before == dropped { wakeJoiners() }
+            }
         }
-        signalledGetters = waitingGetters
-        signalledPutters = waitingPutters
-        notEmpty.broadcast()
-        notFull.broadcast()
+        lock.withLock {
+            signalledGetters = sleepingGetters.pointee.load(ordering: .sequentiallyConsistent)
+            signalledPutters = sleepingPutters.pointee.load(ordering: .sequentiallyConsistent)
+            notEmpty.broadcast()
+            notFull.broadcast()
+        }
     }
 
-    private func appendLocked(_ element: Element) {
-        buffer.append(element)
-        unfinishedTasks += 1
-        wakeGetterLocked()
-        // Pass the baton: room is left, so another sleeping putter may go on too.
-        if buffer.count < maxSize { wakePutterLocked() }
+    // MARK: - Internals
+
+    /// Adds `element` if there is room and wakes a sleeping getter; false when full.
+    @inline(__always)
+    private func enqueue(_ element: Element, lockHeld: Bool = false) throws -> Bool {
+        puttersInFlight.pointee.add(1, ordering: .sequentiallyConsistent)
+        guard shutDownMode.pointee.load(ordering: .sequentiallyConsistent) == Mode.open else {
+            puttersInFlight.pointee.subtract(1, ordering: .sequentiallyConsistent)
+            throw Self.shutDownError
+        }
+        // Counted before it is visible, so a fast consumer's taskDone never sees it missing.
+        unfinishedTasks.pointee.add(1, ordering: .relaxed)
+        guard ring.tryEnqueue(element) else {
+            let before = unfinishedTasks.pointee.subtract(1, ordering: .sequentiallyConsistent).oldValue
+            puttersInFlight.pointee.subtract(1, ordering: .sequentiallyConsistent)
+            if before == 1 { wakeJoiners(lockHeld: lockHeld) }
+            return false
+        }
+        puttersInFlight.pointee.subtract(1, ordering: .sequentiallyConsistent)
+        if sleepingGetters.pointee.load(ordering: .sequentiallyConsistent) > 0 {
+            if lockHeld { wakeGetterLocked() } else { lock.withLock { wakeGetterLocked() } }
+        }
+        return true
     }
 
-    private func removeFirstLocked() -> Element {
-        let element = buffer.removeFirst()
-        wakePutterLocked()
-        // Pass the baton: elements are left, so another sleeping getter may take them.
-        if !buffer.isEmpty { wakeGetterLocked() }
-        return element
+    /// Takes the oldest element and wakes a sleeping putter; nil when empty and still open.
+    @inline(__always)
+    private func dequeue(lockHeld: Bool = false) throws -> Element? {
+        if let element = ring.tryDequeue() {
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            if sleepingPutters.pointee.load(ordering: .sequentiallyConsistent) > 0 {
+                if lockHeld { wakePutterLocked() } else { lock.withLock { wakePutterLocked() } }
+            }
+            return element
+        }
+        let mode = shutDownMode.pointee.load(ordering: .sequentiallyConsistent)
+        if mode == Mode.shutDownImmediately { throw Self.shutDownError }
+        if mode == Mode.shutDown && puttersInFlight.pointee.load(ordering: .sequentiallyConsistent) == 0 {
+            // Shut down with no put in flight: whatever is in the ring now is all there will be.
+            if let element = ring.tryDequeue() { return element }
+            throw Self.shutDownError
+        }
+        return nil
     }
 
     private func wakeGetterLocked() {
-        if waitingGetters > signalledGetters {
+        if sleepingGetters.pointee.load(ordering: .sequentiallyConsistent) > signalledGetters {
             signalledGetters += 1
             notEmpty.signal()
         }
     }
 
     private func wakePutterLocked() {
-        if waitingPutters > signalledPutters {
+        if sleepingPutters.pointee.load(ordering: .sequentiallyConsistent) > signalledPutters {
             signalledPutters += 1
             notFull.signal()
+        }
+    }
+
+    private func wakeJoiners(lockHeld: Bool = false) {
+        if sleepingJoiners.pointee.load(ordering: .sequentiallyConsistent) > 0 {
+            if lockHeld { allTasksDone.broadcast() } else { lock.withLock { allTasksDone.broadcast() } }
         }
     }
 
     private static var shutDownError: SpindleError {
         SpindleError(.queueShutDown, "the queue was shut down")
     }
+}
+
+/// A ``BlockingQueue``'s shutdown state, as stored in an atomic.
+private enum Mode {
+    static let open = 0
+    static let shutDown = 1
+    static let shutDownImmediately = 2
 }

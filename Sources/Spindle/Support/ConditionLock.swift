@@ -14,10 +14,18 @@ import Darwin
 final class ConditionLock: @unchecked Sendable {
     let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    /// - Parameter adaptive: spin briefly before sleeping when the lock is taken (Linux's
+    ///   PTHREAD_MUTEX_ADAPTIVE_NP): for locks held a few instructions by many threads at once.
+    init(adaptive: Bool = false) {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
-        precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        #if os(Linux)
+        if adaptive { pthread_mutexattr_settype(&attributes, 3) }
+        #endif
+        precondition(pthread_mutex_init(mutex, &attributes) == 0, "pthread_mutex_init failed")
+        pthread_mutexattr_destroy(&attributes)
     }
 
     deinit {

@@ -1,0 +1,120 @@
+import Synchronization
+
+/// A bounded multi-producer, multi-consumer ring of elements that never takes a lock: the fast
+/// path of ``BlockingQueue`` and of the thread pool's work queue (Dmitry Vyukov's bounded MPMC
+/// queue: each slot carries a sequence number that says whose turn it is). A slot is free for the
+/// producer of position `p` when its sequence is `2p`, and holds that producer's element when it
+/// is `2p + 1` (doubling keeps the two apart even with one slot).
+///
+/// `tryEnqueue` and `tryDequeue` never wait. They may report full or empty for a moment while
+/// another thread is between claiming a slot and publishing it; callers that wait must therefore
+/// re-check after registering as waiters, and whoever publishes must wake waiters afterwards.
+final class BoundedRing<Element>: @unchecked Sendable {
+    let capacity: Int
+
+    // Each position on its own cache line: producers hammer one, consumers the other.
+    private let positions = CacheLineAtomics(lines: 2)
+    private var enqueuePosition: UnsafeMutablePointer<Atomic<Int>> { positions[0] }
+    private var dequeuePosition: UnsafeMutablePointer<Atomic<Int>> { positions[1] }
+    private let sequences: UnsafeMutablePointer<Atomic<Int>>
+    private let slots: UnsafeMutablePointer<Element>
+
+    init(capacity: Int) {
+        precondition(capacity >= 1)
+        self.capacity = capacity
+        sequences = .allocate(capacity: capacity)
+        for index in 0..<capacity { (sequences + index).initialize(to: Atomic(2 * index)) }
+        slots = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        while tryDequeue() != nil {}
+        sequences.deinitialize(count: capacity)
+        sequences.deallocate()
+        slots.deallocate()
+    }
+
+    /// Elements in the ring now (a snapshot: others may be adding and taking meanwhile).
+    var count: Int {
+        let taken = dequeuePosition.pointee.load(ordering: .acquiring)
+        let added = enqueuePosition.pointee.load(ordering: .acquiring)
+        return min(capacity, max(0, added - taken))
+    }
+
+    /// Adds `element` unless the ring is full; returns false (keeping nothing) when it is.
+    @inline(__always)
+    func tryEnqueue(_ element: Element) -> Bool {
+        var position = enqueuePosition.pointee.load(ordering: .relaxed)
+        var slot: Int
+        while true {
+            slot = position % capacity
+            let sequence = sequences[slot].load(ordering: .acquiring)
+            if sequence == 2 &* position {
+                let (exchanged, current) = enqueuePosition.pointee.weakCompareExchange(
+                    expected: position, desired: position &+ 1, ordering: .relaxed)
+                if exchanged { break }
+                position = current
+            } else if sequence < 2 &* position {
+                return false  // the slot still holds last lap's element: full
+            } else {
+                position = enqueuePosition.pointee.load(ordering: .relaxed)
+            }
+        }
+        (slots + slot).initialize(to: element)
+        sequences[slot].store(2 &* position &+ 1, ordering: .releasing)
+        return true
+    }
+
+    /// Removes and returns the oldest element, or nil when the ring is empty.
+    @inline(__always)
+    func tryDequeue() -> Element? {
+        var position = dequeuePosition.pointee.load(ordering: .relaxed)
+        var slot: Int
+        while true {
+            slot = position % capacity
+            let sequence = sequences[slot].load(ordering: .acquiring)
+            if sequence == 2 &* position &+ 1 {
+                let (exchanged, current) = dequeuePosition.pointee.weakCompareExchange(
+                    expected: position, desired: position &+ 1, ordering: .relaxed)
+                if exchanged { break }
+                position = current
+            } else if sequence < 2 &* position &+ 1 {
+                return nil  // not yet published: empty
+            } else {
+                position = dequeuePosition.pointee.load(ordering: .relaxed)
+            }
+        }
+        let element = (slots + slot).move()
+        sequences[slot].store(2 &* (position &+ capacity), ordering: .releasing)
+        return element
+    }
+}
+
+/// Atomic integers laid out so that the ones on different lines never share a cache line: a
+/// thread writing one does not slow down threads reading another. All start at zero.
+final class CacheLineAtomics: @unchecked Sendable {
+    private static var lineSize: Int { 128 }
+    private static var perLine: Int { 8 }
+    private let base: UnsafeMutableRawPointer
+    private let lines: Int
+
+    init(lines: Int) {
+        self.lines = lines
+        base = .allocate(byteCount: lines * Self.lineSize, alignment: Self.lineSize)
+        let count = lines * Self.lineSize / MemoryLayout<Atomic<Int>>.stride
+        let atomics = base.bindMemory(to: Atomic<Int>.self, capacity: count)
+        for index in 0..<count { (atomics + index).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        base.assumingMemoryBound(to: Atomic<Int>.self)
+            .deinitialize(count: lines * Self.lineSize / MemoryLayout<Atomic<Int>>.stride)
+        base.deallocate()
+    }
+
+    /// The `slot`th atomic (0..<8) of cache line `line`.
+    @inline(__always)
+    subscript(line: Int, slot: Int = 0) -> UnsafeMutablePointer<Atomic<Int>> {
+        (base + line * Self.lineSize).assumingMemoryBound(to: Atomic<Int>.self) + slot
+    }
+}
