@@ -35,7 +35,9 @@ extension SQLiteFrontier {
             """)
         let markLeased = try db.cachedStatement(sql: "UPDATE urls SET state = 'leased', updated_at = ? WHERE id = ?")
         let time = now.timeIntervalSince1970
-        let batchSize = min(max(limit * 4, 64), 1_000)
+        // Without exclusions every candidate is taken (up to the per-host cap), so read few;
+        // with them, read more per step, since many may be skipped.
+        let batchSize = excludingHosts.isEmpty && maxPerHost >= limit ? limit : min(max(limit * 4, 64), 1_000)
         var leased: [LeasedURL] = []
         var perHost: [String: Int] = [:]
         var after = (depth: Int.min, id: Int64.min)
