@@ -1,5 +1,6 @@
 import Foundation
-import SpindleCrawler
+import CLibXML2
+@testable import SpindleCrawler
 import Testing
 
 @Suite("HTMLDocument")
@@ -150,6 +151,23 @@ struct HTMLDocumentTests {
         let again = try links[0].document.select("a")
         #expect(again == links)
         #expect(Set(again + links).count == 2)
+    }
+
+    @Test(
+        "trimmedText collapses whitespace exactly as splitting at whitespace characters does",
+        arguments: [
+            "plain", "two words", "并发编程", "Go 并发 编程", "  lead", "trail ", "a  b", "a\tb", "a\nb", "a\r\nb", "",
+            " ", "a\u{A0}b", "a\u{3000}b", "a\u{2003}b", "a\u{85}b", "e \u{301}x", "a \u{200D}b", "ひらがな かな",
+            "한국어 텍스트", "\u{1F9F5} thread", "caf\u{E9} au lait", "\u{4DC0} hexagram", "a \u{FE0F}b",
+        ]
+    )
+    func trimmedTextCollapsesWhitespace(text: String) throws {
+        let document = HTMLDocument(html: "<p id=t></p>")
+        let element = try #require(try document.selectFirst("#t"))
+        // Set the text directly, so the parser cannot normalise what the test means to pass.
+        xmlNodeSetContentLen(element.node, text, Int32(text.utf8.count))
+        #expect(element.text == text)
+        #expect(element.trimmedText == element.text.split(whereSeparator: \.isWhitespace).joined(separator: " "))
     }
 
     @Test(

@@ -34,7 +34,28 @@ public struct HTMLElement {
 
     /// ``text`` with each run of whitespace replaced by one space and the ends trimmed.
     public var trimmedText: String {
-        text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let text = self.text
+        if Self.isCollapsed(text) { return text }
+        return text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// Whether collapsing whitespace would leave `text` as it is, decided on its bytes: no
+    /// whitespace at either end, no two spaces in a row, no tab or line break, and nothing but
+    /// ASCII and CJK ideographs (U+4000–U+9FFF), so there is no other whitespace and no mark
+    /// that could join a space into one character. Most link texts pass; the rest take the
+    /// character-by-character path.
+    static func isCollapsed(_ text: String) -> Bool {
+        var previous: UInt8 = 0x20
+        for byte in text.utf8 {
+            switch byte {
+            case 0x20 where previous == 0x20: return false
+            case 0x09...0x0D: return false
+            case 0x00...0x7F, 0x80...0xBF, 0xE4...0xE9: break
+            default: return false
+            }
+            previous = byte
+        }
+        return previous != 0x20 || text.isEmpty
     }
 
     /// All attributes by (lowercased) name. Attributes written without a value map to the empty
