@@ -72,6 +72,7 @@ struct ServeBench: AsyncParsableCommand {
             if isHeavy {
                 // Measured next to the run it is compared with, so both see the same machine.
                 heavy.singleNumberSeconds = Self.singleNumberSeconds()
+                heavy.singleNumberCPUSeconds = Self.singleNumberCPUSeconds()
                 heavy.parallelSeconds = Self.parallelNumberSeconds()
             }
             let spindle = try Self.measure(command: spindleCommand + scenario.serverArguments, name: "spindle serve", port: nil, scenario.path, scenario.connections, duration)
@@ -105,6 +106,8 @@ struct ServeBench: AsyncParsableCommand {
         /// One check per core at once, on threads of this process: the machine's compute
         /// capacity as it is now (other work on the machine included).
         var parallelSeconds = Double.nan
+        /// The CPU time (not wall time) of one check: what each request costs a worker.
+        var singleNumberCPUSeconds = Double.nan
         var run: WrkResult?
     }
 
@@ -135,9 +138,10 @@ struct ServeBench: AsyncParsableCommand {
                 cores, context.parallelSeconds * 1000, capacity, heavy.value / capacity * 100))
             if let run = context.run, let cpu = run.serverCPUSeconds, cpu > 0 {
                 let requests = heavy.value * run.seconds
+                let check = context.singleNumberCPUSeconds
                 notes.append(String(
-                    format: "serve.is_prime_heavy.c10 CPU: %.0f requests × %.1f ms of checking = %.1f s; the server and its workers used %.1f s (%.1f s in the server process): %.0f%% of their CPU went to the checks",
-                    requests, single * 1000, requests * single, cpu, run.serverOwnCPUSeconds ?? .nan, requests * single / cpu * 100))
+                    format: "serve.is_prime_heavy.c10 CPU: %.0f requests × %.1f ms of CPU per check = %.1f s; the server and its workers used %.1f s (%.2f s in the server process): %.0f%% of their CPU went to the checks",
+                    requests, check * 1000, requests * check, cpu, run.serverOwnCPUSeconds ?? .nan, requests * check / cpu * 100))
             }
         }
         if let tiny = figure("serve.is_prime_tiny.c10"), let speedup = tiny.speedup {
@@ -152,6 +156,21 @@ struct ServeBench: AsyncParsableCommand {
             let start = ContinuousClock.now
             precondition(isPrimeTrialDivision(112_272_535_095_293))
             return (ContinuousClock.now - start).seconds
+        })
+    }
+
+    /// CPU seconds of this thread for one check of the heavy number (median of 5): unlike
+    /// wall time, not stretched when other programs share the core.
+    static func singleNumberCPUSeconds() -> Double {
+        func threadCPU() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        }
+        return median((0..<5).map { _ in
+            let start = threadCPU()
+            precondition(isPrimeTrialDivision(112_272_535_095_293))
+            return threadCPU() - start
         })
     }
 
