@@ -115,9 +115,13 @@ struct CrawlFrontierFaultTests {
             }
             let starts = events.allAttemptTimes().sorted()
             try #require(starts.count == 4)
+            // The crawl spaces the starts it decides; a task that runs late on a busy machine
+            // narrows one gap and widens the next, so each gap is checked loosely and the sum
+            // closely (without a delay the three gaps add up to a few milliseconds).
             for (earlier, later) in zip(starts, starts.dropFirst()) {
-                #expect(later.timeIntervalSince(earlier) >= 0.19, "0.2 s between request starts")
+                #expect(later.timeIntervalSince(earlier) >= 0.1, "about 0.2 s between request starts")
             }
+            #expect(starts[3].timeIntervalSince(starts[0]) >= 0.5, "three gaps of 0.2 s")
             #expect(site.requestLog.maxInFlight == 1, "robots.txt, then one page at a time")
         }
     }
