@@ -67,7 +67,7 @@ public struct FrontierCrawl: Sendable {
         stop.onRaise { wakeup.poke() }
         let counter = SummaryCounter()
         let work = FrontierPageWork(
-            frontier: frontier, fetcher: fetcher, robots: options.obeyRobots ? RobotsCache(fetcher: fetcher) : nil,
+            frontier: frontier, fetcher: fetcher, robots: options.obeyRobots ? RobotsCache(fetcher: fetcher, shared: frontier as? any SharedRobotsStore) : nil,
             options: options
         ) { event in
             counter.count(event)

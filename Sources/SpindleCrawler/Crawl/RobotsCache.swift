@@ -8,9 +8,12 @@ import Foundation
 actor RobotsCache {
     private let fetcher: Fetcher
     private var policies: [String: Task<(RobotsPolicy, note: String?), Never>] = [:]
+    /// Where workers sharing the crawl keep robots.txt (see `SharedRobotsStore`), if they do.
+    private let shared: (any SharedRobotsStore)?
 
-    init(fetcher: Fetcher) {
+    init(fetcher: Fetcher, shared: (any SharedRobotsStore)? = nil) {
         self.fetcher = fetcher
+        self.shared = shared
     }
 
     /// The rules for `url`'s origin, and whether this call fetched them (the first call for an
@@ -22,7 +25,18 @@ actor RobotsCache {
         }
         let fetcher = fetcher
         let robotsURL = url.robotsURL.url
+        let shared = shared
         let task = Task { () -> (RobotsPolicy, note: String?) in
+            if let shared {
+                let userAgent = fetcher.configuration.userAgent
+                let file = try? await shared.sharedRobots(origin: origin, host: url.authority) {
+                    await Self.fetchShared(robotsURL, fetcher: fetcher, userAgent: userAgent)
+                }
+                if let file {
+                    let policy = file.policy
+                    return (policy, policy.note.map { "\(origin): \($0)" })
+                }
+            }
             do {
                 let page = try await fetcher.fetch(robotsURL)
                 let policy = RobotsPolicy(response: page.status, body: page.body)
@@ -35,5 +49,17 @@ actor RobotsCache {
         policies[origin] = task
         let (policy, note) = await task.value
         return (policy, true, note)
+    }
+
+    /// Fetches robots.txt for a `SharedRobotsStore`: the answer as it came, and its Crawl-delay.
+    private static func fetchShared(_ robotsURL: URL, fetcher: Fetcher, userAgent: String) async -> SharedRobotsFile {
+        do {
+            let page = try await fetcher.fetch(robotsURL)
+            var file = SharedRobotsFile(status: page.status, body: page.isSuccess ? Array(page.body) : [])
+            file.crawlDelay = file.policy.crawlDelay(userAgent: userAgent)
+            return file
+        } catch {
+            return SharedRobotsFile(status: 0, body: [], error: "\(error)")
+        }
     }
 }

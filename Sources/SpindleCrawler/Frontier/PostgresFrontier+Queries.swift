@@ -5,12 +5,80 @@ import PostgresNIO
 extension PostgresFrontier {
     /// Runs `body` in a transaction, turning database errors into ``FrontierError``.
     func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try closeStateCheck()
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch {
-            throw Self.frontierError(error, doing: what)
+        try await transaction(what) { connection, _ in try await body(connection) }
+    }
+
+    /// Runs `body` in a transaction; when the connection to the server is lost, waits and runs
+    /// it again (`isRetry` true) until the server answers or ``outageLimit`` has passed. A
+    /// first attempt may have committed without its answer arriving: `body` must then find its
+    /// own work done (the report tokens) rather than do it twice.
+    ///
+    /// - Throws: ``FrontierError`` — the database's error, or ``FrontierError/Code/storageFailed``
+    ///   naming the outage once it lasted longer than ``outageLimit``.
+    func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection, _ isRetry: Bool) async throws -> T) async throws -> T {
+        let start = ContinuousClock.now
+        var attempt = 0
+        var pause = Duration.milliseconds(50)
+        while true {
+            try closeStateCheck()
+            do {
+                let isRetry = attempt > 0
+                let result = try await client.withTransaction(logger: logger) { connection in try await body(connection, isRetry) }
+                if attempt > 0 {
+                    logger.notice("PostgreSQL frontier: the server answers again; going on")
+                }
+                return result
+            } catch {
+                let cause = Self.underlying(error)
+                guard Self.isConnectionLoss(cause) else { throw Self.frontierError(cause, doing: what) }
+                let waited = ContinuousClock.now - start
+                if waited >= outageLimit {
+                    throw FrontierError(.storageFailed, """
+                        PostgreSQL frontier: cannot \(what): the server at \(endpoint) did not answer for \(String(format: "%.1f s", waited.timeInterval)) \
+                        (limit \(outageLimit)): \(Self.describe(cause)). Nothing is lost: run the same command again when the server is back
+                        """)
+                }
+                if attempt == 0 {
+                    logger.warning("PostgreSQL frontier: lost the server at \(endpoint) (\(Self.describe(cause))); retrying for up to \(outageLimit)")
+                }
+                attempt += 1
+                try await Task.sleep(for: min(pause, outageLimit - waited))
+                pause = min(pause * 2, .seconds(2))
+            }
         }
+    }
+
+    /// The error inside a transaction's wrapper.
+    static func underlying(_ error: any Error) -> any Error {
+        if let error = error as? PostgresTransactionError,
+           let cause = error.closureError ?? error.beginError ?? error.commitError {
+            return underlying(cause)
+        }
+        return error
+    }
+
+    /// Whether `error` means the server went away (a dropped or refused connection, a server
+    /// shutting down or starting up) rather than a statement that failed: the former is worth
+    /// waiting out, the latter is not.
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        if error is FrontierError || error is CancellationError { return false }
+        guard let error = error as? PSQLError else { return true } // pool and channel errors
+        if let state = error.serverInfo?[.sqlState] {
+            // 08: connection exception; 57P: admin shutdown, crash shutdown, cannot connect now;
+            // 53300: too many connections; 40001/40P01: serialization failure, deadlock.
+            return state.hasPrefix("08") || state.hasPrefix("57P") || ["53300", "40001", "40P01"].contains(state)
+        }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection: return true
+        default: return false
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            return error.serverInfo?[.message] ?? error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
+        }
+        return "\(error)"
     }
 
     /// Inserts the entries not already known within ``FrontierLimits``; returns how many were new.
@@ -54,20 +122,30 @@ extension PostgresFrontier {
         return added
     }
 
-    /// The id of `url` if this worker may report it back: leased by this worker, or leased by
-    /// anyone with the lease not yet taken over (an expired lease nobody took is still good).
-    func leasedID(_ url: CanonicalURL, on connection: PostgresConnection) async throws -> Int64 {
+    /// What a report (complete, retry, fail) finds on the row of `url`.
+    enum ReportTarget {
+        /// Leased by this worker: go ahead.
+        case leased(Int64)
+        /// Already changed by this very report (`token`): an earlier attempt committed but its
+        /// answer was lost with the connection.
+        case alreadyReported
+    }
+
+    /// The row of `url` if this worker may report it back: leased by this worker (an expired
+    /// lease nobody took over is still good), or already reported under `token`.
+    func reportTarget(_ url: CanonicalURL, token: String, on connection: PostgresConnection) async throws -> ReportTarget {
         let rows = try await connection.query("""
-            SELECT id, state, lease_owner FROM spindle_urls WHERE crawl_id = \(crawlID) AND url = \(url.string) FOR UPDATE
+            SELECT id, state, lease_owner, report_token FROM spindle_urls WHERE crawl_id = \(crawlID) AND url = \(url.string) FOR UPDATE
             """, logger: logger)
-        for try await (id, state, owner) in rows.decode((Int64, String, String?).self) {
+        for try await (id, state, owner, lastToken) in rows.decode((Int64, String, String?, String?).self) {
+            if lastToken == token { return .alreadyReported }
             guard state == FrontierURLState.leased.rawValue else {
                 throw FrontierError.notLeased(url, state: FrontierURLState(rawValue: state))
             }
             guard owner == workerID else {
                 throw FrontierError(.notLeased, "\(url) cannot be reported back: its lease expired and worker \(owner ?? "?") took it over")
             }
-            return id
+            return .leased(id)
         }
         throw FrontierError.notLeased(url, state: nil)
     }
@@ -94,16 +172,9 @@ extension PostgresFrontier {
     }
 
     static func frontierError(_ error: any Error, doing what: String) -> FrontierError {
+        let error = underlying(error)
         if let error = error as? FrontierError { return error }
-        if let error = error as? PostgresTransactionError,
-           let cause = error.closureError ?? error.beginError ?? error.commitError {
-            return frontierError(cause, doing: what)
-        }
-        if let error = error as? PSQLError {
-            let message = error.serverInfo?[.message] ?? "\(error.code)"
-            return FrontierError(.storageFailed, "PostgreSQL frontier: cannot \(what): \(message)")
-        }
-        return FrontierError(.storageFailed, "PostgreSQL frontier: cannot \(what): \(error)")
+        return FrontierError(.storageFailed, "PostgreSQL frontier: cannot \(what): \(describe(error))")
     }
 
     /// A client configuration from `postgres://user:password@host:port/database`; the query

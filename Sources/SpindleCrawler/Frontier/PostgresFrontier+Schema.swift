@@ -8,10 +8,18 @@ import PostgresNIO
 /// told apart by `crawl_id`:
 /// - `spindle_crawls`: one row per crawl with its URL count (for `maxPages` across workers);
 /// - `spindle_urls`: one row per crawl and canonical URL, with its state, lease owner and expiry;
-/// - `spindle_records`: the records of done pages, in the order stored.
+/// - `spindle_records`: the records of done pages, in the order stored;
+/// - `spindle_hosts` (version 2): per crawl and host, when the next request may start (`--delay`,
+///   robots.txt `Crawl-delay`) for all workers;
+/// - `spindle_robots` (version 2): per crawl and origin, robots.txt as fetched by the one worker
+///   that claimed it, for the others to read.
+///
+/// Version 2 also adds `spindle_urls.report_token`: the token of the last lease or report that
+/// changed the row, so a transaction retried after a lost connection can tell whether its first
+/// attempt committed.
 enum PostgresFrontierSchema {
     /// The schema version this Spindle writes.
-    static let currentVersion = 1
+    static let currentVersion = 2
 
     /// An arbitrary constant naming the advisory lock that serialises migrations.
     private static let migrationLockKey = 0x5350_494E_444C_45 // "SPINDLE"
@@ -60,6 +68,31 @@ enum PostgresFrontierSchema {
             )
             """,
             "CREATE INDEX spindle_records_by_crawl ON spindle_records (crawl_id, id)",
+        ],
+        2: [
+            "ALTER TABLE spindle_urls ADD COLUMN report_token TEXT",
+            """
+            CREATE TABLE spindle_hosts (
+                crawl_id TEXT NOT NULL REFERENCES spindle_crawls(crawl_id),
+                host TEXT NOT NULL,
+                next_allowed TIMESTAMPTZ,
+                crawl_delay_ms BIGINT,
+                PRIMARY KEY (crawl_id, host)
+            )
+            """,
+            """
+            CREATE TABLE spindle_robots (
+                crawl_id TEXT NOT NULL REFERENCES spindle_crawls(crawl_id),
+                origin TEXT NOT NULL,
+                claimed_by TEXT NOT NULL,
+                claimed_at TIMESTAMPTZ NOT NULL,
+                status INTEGER,
+                body BYTEA,
+                error TEXT,
+                fetched_at TIMESTAMPTZ,
+                PRIMARY KEY (crawl_id, origin)
+            )
+            """,
         ],
     ]
 

@@ -27,12 +27,20 @@ public final class PostgresFrontier: Frontier {
     /// This worker's name on its leases. A worker restarted with the same ID takes its own
     /// leases back at once with ``recoverAbandonedLeases()``; others wait for them to expire.
     public let workerID: String
-    /// How long a lease lasts before another worker may take the URL over.
+    /// How long a lease lasts before another worker may take the URL over. A live worker
+    /// renews its leases every third of it, so only a dead worker's leases expire.
     public let leaseDuration: Duration
+    /// Per-host limits kept by all workers together (off unless given).
+    public let politeness: HostPoliteness
+    /// How long a lost server is waited for (calls retried with backoff) before calls throw.
+    public let outageLimit: Duration
+    /// `host:port` of the server, for messages.
+    public let endpoint: String
 
     let client: PostgresClient
     let logger: Logger
     private let runTask: Task<Void, Never>
+    private let renewTask: Task<Void, Never>
     private let closeState = CloseState()
 
     /// Connects to PostgreSQL, creates or migrates the tables, and registers `crawlID`.
@@ -43,6 +51,8 @@ public final class PostgresFrontier: Frontier {
     ///   - workerID: This worker's name on its leases; by default the host name, PID and a random suffix.
     ///   - leaseDuration: How long a lease lasts (default 60 s); longer than any fetch with retries.
     ///   - limits: Limits on the URLs added.
+    ///   - politeness: Per-host limits shared by all workers (see ``HostPoliteness``).
+    ///   - outageLimit: How long to wait out a lost server before calls throw (default 60 s).
     /// - Throws: ``FrontierError`` — ``FrontierError/Code/storageFailed`` when the server cannot
     ///   be reached or refuses the login, ``FrontierError/Code/incompatibleState`` when the
     ///   tables were written by a newer Spindle, ``FrontierError/Code/invalidArgument`` for an
@@ -53,6 +63,8 @@ public final class PostgresFrontier: Frontier {
         workerID: String? = nil,
         leaseDuration: Duration = .seconds(60),
         limits: FrontierLimits = .unlimited,
+        politeness: HostPoliteness = HostPoliteness(),
+        outageLimit: Duration = .seconds(60),
         logger: Logger = Logger(label: "spindle.frontier.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws {
         guard !crawlID.isEmpty else { throw FrontierError(.invalidArgument, "the crawl ID must not be empty") }
@@ -63,33 +75,48 @@ public final class PostgresFrontier: Frontier {
         self.workerID = workerID ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
         self.leaseDuration = leaseDuration
         self.limits = limits
+        self.politeness = politeness
+        self.outageLimit = outageLimit
         self.logger = logger
+        endpoint = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
         var configuration = configuration
         configuration.options.maximumConnections = min(configuration.options.maximumConnections, 8)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         runTask = Task { await client.run() }
+        let renewal = RenewalHandle()
+        renewTask = Task { [leaseDuration] in
+            let period = max(leaseDuration / 3, .milliseconds(250))
+            while (try? await Task.sleep(for: period)) != nil {
+                guard let frontier = renewal.frontier else { return }
+                try? await frontier.renewLeases()
+            }
+        }
         do {
             try await PostgresFrontierSchema.prepare(client, crawlID: crawlID, logger: logger)
         } catch {
             runTask.cancel()
+            renewTask.cancel()
             throw Self.frontierError(error, doing: "prepare the PostgreSQL frontier")
         }
+        renewal.frontier = self
     }
 
     /// Connects with a `postgres://user:password@host:port/database?sslmode=disable` URL
     /// (see ``PostgresFrontier/configuration(url:)``).
     public convenience init(
         url: String, crawlID: String, workerID: String? = nil, leaseDuration: Duration = .seconds(60),
-        limits: FrontierLimits = .unlimited
+        limits: FrontierLimits = .unlimited, politeness: HostPoliteness = HostPoliteness(), outageLimit: Duration = .seconds(60),
+        logger: Logger = Logger(label: "spindle.frontier.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws {
         try await self.init(
             configuration: try Self.configuration(url: url), crawlID: crawlID, workerID: workerID,
-            leaseDuration: leaseDuration, limits: limits
+            leaseDuration: leaseDuration, limits: limits, politeness: politeness, outageLimit: outageLimit, logger: logger
         )
     }
 
     deinit {
+        renewTask.cancel()
         runTask.cancel()
     }
 
@@ -106,47 +133,24 @@ public final class PostgresFrontier: Frontier {
     public func lease(limit: Int, now: Date, excludingHosts: Set<String>, maxPerHost: Int) async throws -> [LeasedURL] {
         guard limit >= 0 else { throw FrontierError.negativeLimit(limit) }
         guard limit > 0 else { return [] }
-        let excluded = Array(excludingHosts)
-        let scan = min(max(limit * 4, 64), 1_000)
-        let expires = now.addingTimeInterval(leaseDuration.timeInterval)
-        return try await transaction("lease URLs") { connection in
-            // Due pending URLs and expired leases, skipping rows other workers hold right now.
-            let rows = try await connection.query("""
-                SELECT id, url, host, depth, attempts FROM spindle_urls
-                WHERE crawl_id = \(self.crawlID)
-                  AND ((state = 'pending' AND (not_before IS NULL OR not_before <= \(now)))
-                       OR (state = 'leased' AND lease_expires < \(now)))
-                  AND NOT (host = ANY(\(excluded)))
-                ORDER BY depth, id
-                LIMIT \(scan)
-                FOR UPDATE SKIP LOCKED
-                """, logger: self.logger)
-            var chosen: [Int64] = []
-            var leased: [LeasedURL] = []
-            var perHost: [String: Int] = [:]
-            for try await (id, text, host, depth, attempts) in rows.decode((Int64, String, String, Int, Int).self) {
-                guard leased.count < limit, perHost[host, default: 0] < maxPerHost,
-                      let url = try? CanonicalURL(text) else { continue }
-                perHost[host, default: 0] += 1
-                chosen.append(id)
-                leased.append(LeasedURL(url: url, depth: depth, attempts: attempts))
-            }
-            if !chosen.isEmpty {
-                try await connection.query("""
-                    UPDATE spindle_urls SET state = 'leased', lease_owner = \(self.workerID), lease_expires = \(expires), updated_at = \(now)
-                    WHERE id = ANY(\(chosen))
-                    """, logger: self.logger)
-            }
-            return leased
+        let token = UUID().uuidString
+        // Due pending URLs and expired leases, skipping rows other workers hold right now and
+        // hosts at their shared limits (see ``HostPoliteness``).
+        return try await transaction("lease URLs") { connection, isRetry in
+            try await self.leaseRows(
+                limit: limit, now: now, excludingHosts: excludingHosts, maxPerHost: maxPerHost, token: token, isRetry: isRetry,
+                on: connection)
         }
     }
 
     public func complete(_ url: CanonicalURL, records: [CrawlRecord], discovered: [FrontierEntry]) async throws -> Int {
-        try await transaction("complete \(url)") { connection in
+        let token = UUID().uuidString
+        return try await transaction("complete \(url)") { connection in
             let now = Date()
-            let id = try await self.leasedID(url, on: connection)
+            guard case .leased(let id) = try await self.reportTarget(url, token: token, on: connection) else { return 0 }
             try await connection.query("""
-                UPDATE spindle_urls SET state = 'done', lease_owner = NULL, lease_expires = NULL, updated_at = \(now) WHERE id = \(id)
+                UPDATE spindle_urls SET state = 'done', lease_owner = NULL, lease_expires = NULL, report_token = \(token), updated_at = \(now)
+                WHERE id = \(id)
                 """, logger: self.logger)
             if !records.isEmpty {
                 let json = "[" + records.map(\.jsonLine).joined(separator: ",") + "]"
@@ -164,21 +168,23 @@ public final class PostgresFrontier: Frontier {
     }
 
     public func retry(_ url: CanonicalURL, error: String, notBefore: Date) async throws {
+        let token = UUID().uuidString
         try await transaction("retry \(url)") { connection in
-            let id = try await self.leasedID(url, on: connection)
+            guard case .leased(let id) = try await self.reportTarget(url, token: token, on: connection) else { return }
             try await connection.query("""
                 UPDATE spindle_urls SET state = 'pending', attempts = attempts + 1, last_error = \(error), not_before = \(notBefore),
-                    lease_owner = NULL, lease_expires = NULL, updated_at = \(Date()) WHERE id = \(id)
+                    lease_owner = NULL, lease_expires = NULL, report_token = \(token), updated_at = \(Date()) WHERE id = \(id)
                 """, logger: self.logger)
         }
     }
 
     public func fail(_ url: CanonicalURL, error: String) async throws {
+        let token = UUID().uuidString
         try await transaction("fail \(url)") { connection in
-            let id = try await self.leasedID(url, on: connection)
+            guard case .leased(let id) = try await self.reportTarget(url, token: token, on: connection) else { return }
             try await connection.query("""
                 UPDATE spindle_urls SET state = 'failed', attempts = attempts + 1, last_error = \(error),
-                    lease_owner = NULL, lease_expires = NULL, updated_at = \(Date()) WHERE id = \(id)
+                    lease_owner = NULL, lease_expires = NULL, report_token = \(token), updated_at = \(Date()) WHERE id = \(id)
                 """, logger: self.logger)
         }
     }
@@ -231,14 +237,30 @@ public final class PostgresFrontier: Frontier {
         }
     }
 
+    /// How often a worker with nothing to do looks again, when other workers may still add
+    /// work (their pages in flight) or free a host.
+    static let idlePoll: TimeInterval = 0.025
+
+    /// The earliest time a pending URL becomes due, as for any frontier, but never sooner than
+    /// a short poll interval from now, and that poll interval while other workers still hold
+    /// leases (their pages may add links): work appears here without this worker's doing, so
+    /// an idle worker looks again shortly instead of ending or spinning. `nil` only when
+    /// nothing is pending or leased.
     public func nextDueDate() async throws -> Date? {
         try await transaction("find the next due URL") { connection in
             let rows = try await connection.query("""
-                SELECT min(coalesce(not_before, added_at)) FROM spindle_urls WHERE crawl_id = \(self.crawlID) AND state = 'pending'
+                SELECT min(coalesce(not_before, added_at)) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'leased')
+                FROM spindle_urls WHERE crawl_id = \(self.crawlID) AND state IN ('pending', 'leased')
                 """, logger: self.logger)
             var due: Date?
-            for try await date in rows.decode(Date?.self) { due = date }
-            return due
+            var leased = 0
+            for try await (date, count) in rows.decode((Date?, Int).self) {
+                due = date
+                leased = count
+            }
+            let poll = Date().addingTimeInterval(Self.idlePoll)
+            if let due { return max(due, poll) }
+            return leased > 0 ? poll : nil
         }
     }
 
@@ -273,7 +295,14 @@ public final class PostgresFrontier: Frontier {
     /// with the same ``workerID`` recovers them).
     public func close() async throws {
         guard closeState.markClosed() else { return }
+        renewTask.cancel()
         runTask.cancel()
         await runTask.value
     }
+}
+
+/// Lets the lease-renewal task reach its frontier without keeping it alive.
+private final class RenewalHandle: @unchecked Sendable {
+    // Written once, before the renewal task's first tick reads it.
+    weak var frontier: PostgresFrontier?
 }
