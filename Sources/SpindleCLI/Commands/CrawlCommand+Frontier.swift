@@ -25,7 +25,7 @@ extension CrawlCommand {
         let limits = FrontierLimits(maxPages: arguments.maxPages, maxDepth: arguments.maxDepth)
         let frontier: any Frontier
         do {
-            frontier = arguments.isInMemory ? MemoryFrontier(limits: limits) : try SQLiteFrontier(path: arguments.state!, limits: limits)
+            frontier = try await openFrontier(limits: limits, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode.failure
@@ -81,26 +81,42 @@ extension CrawlCommand {
             FileHandle.standardError.write(Data("Error: \(error)\nUsage: spindle \(Self.usageString())\n".utf8))
             throw ExitCode.validationFailure
         }
+        // The progress line counts this run's work: what the state has left, and what is found.
+        _ = try await frontier.add(seeds)
+        let left = try await frontier.status()
+        let progress = CrawlProgress(total: left.pending + left.leased)
+        let progressLine = ProgressLine(progress: progress, enabled: !quiet && ProgressLine.standardErrorIsTerminal)
         let stop = CrawlStopSignal()
         let outputError = Mutex<(any Error)?>(nil)
         let quiet = quiet
         let signals = CrawlStopSignals(stop: stop) { level, number in
             let name = number == SIGINT ? "interrupt" : "SIGTERM"
+            progressLine.withLineCleared {
             switch level {
             case .graceful:
                 logger.notice("\(name): finishing the pages in flight, then stopping (again to stop at once; the crawl resumes from its state)")
             default:
                 logger.notice("\(name) again: stopping now (the crawl resumes from its state)")
             }
+            }
         }
         defer { signals.cancel() }
 
         let summary: FrontierCrawlSummary
+        progress.markStarted()
+        progressLine.start()
+        defer {
+            progress.markFinished()
+            progressLine.stop()
+        }
         do {
             summary = try await withFetcher(FrontierCrawl.fetchConfiguration(fetchConfiguration, perHost: options.perHost)) { fetcher in
                 try await FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options).run(seeds: seeds, stop: stop) { event in
                     switch event {
-                    case .done(_, let pageRecords, _, _) where !pageRecords.isEmpty:
+                    case .done(_, let pageRecords, let bytes, let added):
+                        progress.addToTotal(added)
+                        progress.recordPage(failed: false, records: pageRecords.count, bytes: bytes)
+                        guard !pageRecords.isEmpty else { return }
                         do {
                             try records.write(pageRecords)
                         } catch {
@@ -111,11 +127,16 @@ extension CrawlCommand {
                             if first { stop.requestStop() }
                         }
                     case .failed(let url, let reason):
-                        logger.warning("failed \(url): \(reason)")
+                        progress.recordPage(failed: true)
+                        progressLine.withLineCleared { logger.warning("failed \(url): \(reason)") }
                     case .retrying(let url, let reason, let notBefore):
-                        if !quiet { logger.info("retrying \(url) in \(String(format: "%.1f", max(0, notBefore.timeIntervalSinceNow))) s: \(reason)") }
+                        if !quiet {
+                            progressLine.withLineCleared {
+                                logger.info("retrying \(url) in \(String(format: "%.1f", max(0, notBefore.timeIntervalSinceNow))) s: \(reason)")
+                            }
+                        }
                     case .note(let note):
-                        if !quiet { logger.notice("\(note)") }
+                        if !quiet { progressLine.withLineCleared { logger.notice("\(note)") } }
                     default:
                         break
                     }
@@ -125,6 +146,8 @@ extension CrawlCommand {
             try? records.finish()
             throw error
         }
+        progress.markFinished()
+        progressLine.stop()
         try records.finish()
         if let error = outputError.withLock({ $0 }) { throw error }
 

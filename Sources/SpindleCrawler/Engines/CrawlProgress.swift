@@ -102,15 +102,31 @@ public final class CrawlProgress: @unchecked Sendable {
         }
     }
 
+    /// Counts one page of a frontier crawl, which has no ``PageOutcome``: done (with its
+    /// records and body size) or failed.
+    public func recordPage(failed: Bool, records: Int = 0, bytes: Int = 0) {
+        lock.withLock {
+            counters.done += 1
+            counters.records += records
+            counters.bytes += bytes
+            if failed { counters.failed += 1 }
+        }
+    }
+
+    /// Adds `count` pages to the total, for a crawl that finds pages as it goes.
+    public func addToTotal(_ count: Int) {
+        lock.withLock { counters.total += count }
+    }
+
     /// Starts the clock (once; later calls keep the first start).
-    func markStarted() {
+    public func markStarted() {
         lock.withLock {
             if startedAt == nil { startedAt = .now }
         }
     }
 
     /// Stops the clock and forgets the queues, which are gone once the engine returns.
-    func markFinished() {
+    public func markFinished() {
         lock.withLock {
             if startedAt == nil { startedAt = .now }
             finishedAt = .now
