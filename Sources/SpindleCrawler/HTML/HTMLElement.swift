@@ -35,18 +35,28 @@ public struct HTMLElement {
     /// ``text`` with each run of whitespace replaced by one space and the ends trimmed.
     public var trimmedText: String {
         let text = self.text
-        if Self.isCollapsed(text) { return text }
+        // ASCII whitespace at the ends cannot be part of a longer character when what lies
+        // between is collapsed already (ASCII and CJK only): trim it on bytes.
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, Self.isASCIIWhitespace(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, Self.isASCIIWhitespace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        let inner = utf8[start..<end]
+        if Self.isCollapsed(inner) {
+            return start == utf8.startIndex && end == utf8.endIndex ? text : String(Substring(inner))
+        }
         return text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    /// Whether collapsing whitespace would leave `text` as it is, decided on its bytes: no
+    /// Whether collapsing whitespace would leave `utf8` as it is, decided on its bytes: no
     /// whitespace at either end, no two spaces in a row, no tab or line break, and nothing but
     /// ASCII and CJK ideographs (U+4000–U+9FFF), so there is no other whitespace and no mark
     /// that could join a space into one character. Most link texts pass; the rest take the
     /// character-by-character path.
-    static func isCollapsed(_ text: String) -> Bool {
+    static func isCollapsed(_ utf8: some Collection<UInt8>) -> Bool {
         var previous: UInt8 = 0x20
-        for byte in text.utf8 {
+        for byte in utf8 {
             switch byte {
             case 0x20 where previous == 0x20: return false
             case 0x09...0x0D: return false
@@ -55,7 +65,11 @@ public struct HTMLElement {
             }
             previous = byte
         }
-        return previous != 0x20 || text.isEmpty
+        return previous != 0x20 || utf8.isEmpty
+    }
+
+    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (0x09...0x0D).contains(byte)
     }
 
     /// All attributes by (lowercased) name. Attributes written without a value map to the empty
