@@ -112,13 +112,18 @@ final class ServiceState: Sendable {
     }
 
     /// Trial division: inline for a list cheaper than ``ServiceConfiguration/inlineDivisions``;
-    /// else on the CPU pool, one task for a cheap list, one per worker for a costly one, with
-    /// the numbers spread so each worker gets about the same number of divisions.
+    /// else on the CPU pool within the request's deadline (see ``checkOnPool(_:)``).
     private func checkByTrialDivision(_ numbers: [UInt64]) async throws -> [Bool] {
         let limit = configuration.inlineDivisions
         if limit > 0, Self.totalCost(of: numbers, atMost: limit) <= limit {
             return numbers.map(isPrimeTrialDivision)
         }
+        return try await withinDeadline { try await self.checkOnPool(numbers) }
+    }
+
+    /// Trial division on the CPU pool: one task for a cheap list, one per worker for a costly
+    /// one, with the numbers spread so each worker gets about the same number of divisions.
+    private func checkOnPool(_ numbers: [UInt64]) async throws -> [Bool] {
         let chunks = Self.chunks(of: numbers, workers: configuration.cpuWorkers)
         var futures: [Future<[Bool]>] = []
         do {
@@ -230,17 +235,17 @@ final class ServiceState: Sendable {
 
     /// Runs `body`, answering 504 if it has not finished within the configured deadline; `body`
     /// is then cancelled (and with it the pool work it has queued).
-    func withinDeadline(_ body: @escaping @Sendable () async throws -> Response) async throws -> Response {
+    func withinDeadline<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let deadline = configuration.deadline
-        return try await withThrowingTaskGroup(of: Response?.self) { group in
+        return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
                 try await Task.sleep(for: deadline)
                 return nil
             }
             defer { group.cancelAll() }
-            if let response = try await group.next()!  {
-                return response
+            if let value = try await group.next()! {
+                return value
             }
             throw ServiceRequestError.deadlineExceeded(deadline)
         }
