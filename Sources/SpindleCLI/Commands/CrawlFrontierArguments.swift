@@ -44,6 +44,9 @@ struct CrawlFrontierArguments: ParsableArguments {
     @Flag(name: .customLong("ignore-robots"), help: "Do not fetch or obey robots.txt.")
     var ignoreRobots = false
 
+    /// `--frontier postgres://…`: a crawl shared by many workers (CrawlCommand+Postgres.swift).
+    @OptionGroup var shared: CrawlPostgresArguments
+
     @Option(help: ArgumentHelp("Retries of a page after a timeout, a lost connection, 429 or 5xx, with backoff (default: 2).", valueName: "n"))
     var retries: Int?
 
@@ -51,11 +54,11 @@ struct CrawlFrontierArguments: ParsableArguments {
     var isFrontierCrawl: Bool {
         state != nil || export != nil || status || follow != nil || maxDepth != nil || maxPages != nil
             || !allowHosts.isEmpty || !include.isEmpty || !exclude.isEmpty || sortQuery || perHost != nil
-            || delay != nil || ignoreRobots || retries != nil
+            || delay != nil || ignoreRobots || retries != nil || shared.isShared
     }
 
     /// Whether the state is kept in memory (no `--state`, or `--state :memory:`).
-    var isInMemory: Bool { state == nil || state == ":memory:" }
+    var isInMemory: Bool { (state == nil && !shared.isShared) || state == ":memory:" }
 
     /// Checks values that need no other option.
     func validate() throws {
@@ -65,6 +68,7 @@ struct CrawlFrontierArguments: ParsableArguments {
         if let retries, retries < 0 { throw ValidationError("--retries must be 0 or more, got \(retries)") }
         if let delay, delay.duration < .zero { throw ValidationError("--delay must not be negative, got \(delay)") }
         if state?.isEmpty == true { throw ValidationError("--state needs a file name, or :memory:") }
+        if state != nil && shared.isShared { throw ValidationError("--state and --frontier both say where the crawl is kept: give one") }
         if let export, !export.hasSuffix(".jsonl") {
             throw ValidationError("--export writes JSON Lines: give a file name ending in .jsonl, got '\(export)'")
         }

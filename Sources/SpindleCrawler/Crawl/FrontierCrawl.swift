@@ -127,6 +127,9 @@ private struct Driver {
     /// False after a lease found nothing, until something could have changed that: a page
     /// added links or was put back for a retry, a saturated host drained, or a retry fell due.
     var leaseMayFindWork = true
+    /// Whether the frontier holds hosts back itself (`SharedFrontier`): then any page that
+    /// ends may have freed a slot, so a lease may find work.
+    let frontierLimitsHosts: Bool
     var saturatedAtEmptyLease: Set<String> = []
     var graceDeadline: ContinuousClock.Instant?
     /// Whether a lease is on its way (at most one is).
@@ -139,6 +142,7 @@ private struct Driver {
         self.options = options
         self.wakeup = wakeup
         self.stop = stop
+        frontierLimitsHosts = frontier is any SharedFrontier
         queues = CrawlHostQueues(perHost: options.perHost, delay: options.delay, obeyRobots: options.obeyRobots)
     }
 
@@ -234,7 +238,7 @@ private struct Driver {
             case .page(.success(let report)):
                 inFlight -= 1
                 queues.finished(report.host, crawlDelay: report.crawlDelay, at: now)
-                if report.added > 0 || report.retried { leaseMayFindWork = true }
+                if report.added > 0 || report.retried || frontierLimitsHosts { leaseMayFindWork = true }
             case .page(.failure(let error)):
                 inFlight -= 1
                 if error is CancellationError { continue }

@@ -116,7 +116,8 @@ extension PostgresFrontier {
         return leased
     }
 
-    /// Pushes back the expiry of every lease this worker holds, so a live worker keeps its
+    /// Pushes back the expiry of every lease this worker holds (but rows its own reports are
+    /// writing right now, which need no renewal and must not be waited for), so a live worker keeps its
     /// leases however long its pages take; only a worker that stopped renewing (it died, or
     /// lost the server for longer than a lease) has its leases taken over.
     func renewLeases() async throws {
@@ -124,7 +125,10 @@ extension PostgresFrontier {
             let now = Date()
             try await connection.query("""
                 UPDATE spindle_urls SET lease_expires = \(now.addingTimeInterval(self.leaseDuration.timeInterval))
-                WHERE crawl_id = \(self.crawlID) AND state = 'leased' AND lease_owner = \(self.workerID) AND lease_expires >= \(now)
+                WHERE id IN (
+                    SELECT id FROM spindle_urls
+                    WHERE crawl_id = \(self.crawlID) AND state = 'leased' AND lease_owner = \(self.workerID) AND lease_expires >= \(now)
+                    FOR UPDATE SKIP LOCKED)
                 """, logger: self.logger)
         }
     }

@@ -25,7 +25,7 @@ extension PostgresFrontier {
                 let isRetry = attempt > 0
                 let result = try await client.withTransaction(logger: logger) { connection in try await body(connection, isRetry) }
                 if attempt > 0 {
-                    logger.notice("PostgreSQL frontier: the server answers again; going on")
+                    eventLogger.notice("PostgreSQL frontier: the server answers again; going on")
                 }
                 return result
             } catch {
@@ -39,7 +39,7 @@ extension PostgresFrontier {
                         """)
                 }
                 if attempt == 0 {
-                    logger.warning("PostgreSQL frontier: lost the server at \(endpoint) (\(Self.describe(cause))); retrying for up to \(outageLimit)")
+                    eventLogger.warning("PostgreSQL frontier: cannot \(what) on the server at \(endpoint) (\(Self.describe(cause))); retrying for up to \(outageLimit)")
                 }
                 attempt += 1
                 try await Task.sleep(for: min(pause, outageLimit - waited))
@@ -137,7 +137,10 @@ extension PostgresFrontier {
         let rows = try await connection.query("""
             SELECT id, state, lease_owner, report_token FROM spindle_urls WHERE crawl_id = \(crawlID) AND url = \(url.string) FOR UPDATE
             """, logger: logger)
-        for try await (id, state, owner, lastToken) in rows.decode((Int64, String, String?, String?).self) {
+        // Read to the end before deciding: a row stream left half read holds the connection.
+        var found: [(Int64, String, String?, String?)] = []
+        for try await row in rows.decode((Int64, String, String?, String?).self) { found.append(row) }
+        for (id, state, owner, lastToken) in found {
             if lastToken == token { return .alreadyReported }
             guard state == FrontierURLState.leased.rawValue else {
                 throw FrontierError.notLeased(url, state: FrontierURLState(rawValue: state))

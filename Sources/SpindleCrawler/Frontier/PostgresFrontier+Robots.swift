@@ -16,14 +16,20 @@ extension PostgresFrontier: SharedRobotsStore {
                     INSERT INTO spindle_robots (crawl_id, origin, claimed_by, claimed_at) VALUES (\(self.crawlID), \(origin), \(self.workerID), \(now))
                     ON CONFLICT (crawl_id, origin) DO NOTHING RETURNING claimed_by
                     """, logger: self.logger)
-                for try await _ in claimed { return .mine }
+                // Rows are always read to the end: a row stream left half read holds the
+                // connection, and the transaction's COMMIT waits behind it.
+                var isMine = false
+                for try await _ in claimed { isMine = true }
+                if isMine { return .mine }
                 let rows = try await connection.query("""
                     SELECT claimed_by, claimed_at, status, body, error FROM spindle_robots
                     WHERE crawl_id = \(self.crawlID) AND origin = \(origin) FOR UPDATE
                     """, logger: self.logger)
-                for try await (owner, claimedAt, status, body, error) in rows.decode((String, Date, Int?, [UInt8]?, String?).self) {
+                var found: [(String, Date, Int?, ByteBuffer?, String?)] = []
+                for try await row in rows.decode((String, Date, Int?, ByteBuffer?, String?).self) { found.append(row) }
+                for (owner, claimedAt, status, body, error) in found {
                     if let status {
-                        return .stored(SharedRobotsFile(status: status, body: body ?? [], error: error))
+                        return .stored(SharedRobotsFile(status: status, body: body.map { Array($0.readableBytesView) } ?? [], error: error))
                     }
                     if owner == self.workerID || now.timeIntervalSince(claimedAt) > Self.robotsClaimTimeout {
                         try await connection.query("""
@@ -42,7 +48,7 @@ extension PostgresFrontier: SharedRobotsStore {
                 let file = await fetch()
                 try await transaction("store robots.txt of \(origin)") { connection in
                     try await connection.query("""
-                        UPDATE spindle_robots SET status = \(file.status), body = \(file.body), error = \(file.error), fetched_at = \(Date())
+                        UPDATE spindle_robots SET status = \(file.status), body = \(ByteBuffer(bytes: file.body)), error = \(file.error), fetched_at = \(Date())
                         WHERE crawl_id = \(self.crawlID) AND origin = \(origin)
                         """, logger: self.logger)
                     if let delay = file.crawlDelay {

@@ -38,7 +38,11 @@ public final class PostgresFrontier: Frontier {
     public let endpoint: String
 
     let client: PostgresClient
-    let logger: Logger
+    /// For queries: the driver's chatter (such as a query queued before the pool ran) stays
+    /// out of the crawl's log.
+    let logger = Logger(label: "spindle.frontier.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// What this frontier has to say: a lost server, and its return.
+    let eventLogger: Logger
     private let runTask: Task<Void, Never>
     private let renewTask: Task<Void, Never>
     private let closeState = CloseState()
@@ -77,11 +81,12 @@ public final class PostgresFrontier: Frontier {
         self.limits = limits
         self.politeness = politeness
         self.outageLimit = outageLimit
-        self.logger = logger
+        eventLogger = logger
         endpoint = "\(configuration.host ?? "?"):\(configuration.port ?? 5432)"
         var configuration = configuration
         configuration.options.maximumConnections = min(configuration.options.maximumConnections, 8)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool's own chatter stays out of the crawl's log; this frontier logs what matters.
+        let client = PostgresClient(configuration: configuration, backgroundLogger: self.logger)
         self.client = client
         runTask = Task { await client.run() }
         let renewal = RenewalHandle()
@@ -93,7 +98,7 @@ public final class PostgresFrontier: Frontier {
             }
         }
         do {
-            try await PostgresFrontierSchema.prepare(client, crawlID: crawlID, logger: logger)
+            try await PostgresFrontierSchema.prepare(client, crawlID: crawlID, logger: self.logger)
         } catch {
             runTask.cancel()
             renewTask.cancel()
