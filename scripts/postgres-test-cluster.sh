@@ -2,6 +2,7 @@
 # Starts or stops a private PostgreSQL cluster for the tests: a temporary data folder, a free
 # loopback port, trust authentication, database spindle_test. Prints the server's URL on start.
 #   scripts/postgres-test-cluster.sh start DIR   → prints postgres://postgres@127.0.0.1:PORT/spindle_test
+#   scripts/postgres-test-cluster.sh restart DIR   (what the connection-loss test does mid-crawl)
 #   scripts/postgres-test-cluster.sh stop DIR
 set -euo pipefail
 action=$1
@@ -23,6 +24,10 @@ start)
   as_owner "$bin/pg_ctl -D '$dir/data' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null"
   as_owner "$bin/psql -h 127.0.0.1 -p $port -U postgres -qc 'create database spindle_test'" >/dev/null
   echo "postgres://postgres@127.0.0.1:$port/spindle_test?sslmode=disable"
+  ;;
+restart)
+  # Same port and options as the start (pg_ctl keeps them); for tests of a server that goes away.
+  as_owner "$bin/pg_ctl -D '$dir/data' -m fast -w restart >/dev/null"
   ;;
 stop)
   [ -d "$dir/data" ] && as_owner "$bin/pg_ctl -D '$dir/data' -m fast -w stop >/dev/null" || true

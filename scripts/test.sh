@@ -14,6 +14,9 @@ pgdir=$(mktemp -d /tmp/spindle-pg.XXXXXX)
 trap 'scripts/postgres-test-cluster.sh stop "$pgdir"' EXIT
 SPINDLE_TEST_POSTGRES_URL=$(scripts/postgres-test-cluster.sh start "$pgdir")
 export SPINDLE_TEST_POSTGRES_URL
+# The cluster's folder, so the shared-crawl tests can restart the server mid-crawl.
+SPINDLE_TEST_POSTGRES_DIR=$pgdir
+export SPINDLE_TEST_POSTGRES_DIR
 echo "PostgreSQL at $SPINDLE_TEST_POSTGRES_URL"
 
 echo "== swift test =="

@@ -22,8 +22,7 @@ extension PostgresFrontier {
         while true {
             try closeStateCheck()
             do {
-                let isRetry = attempt > 0
-                let result = try await client.withTransaction(logger: logger) { connection in try await body(connection, isRetry) }
+                let result = try await attemptTransaction(isRetry: attempt > 0, within: outageLimit - (ContinuousClock.now - start), body)
                 if attempt > 0 {
                     eventLogger.notice("PostgreSQL frontier: the server answers again; going on")
                 }
@@ -48,6 +47,32 @@ extension PostgresFrontier {
         }
     }
 
+    /// One attempt of a transaction, given up (cancelled, as a lost server) after `budget`: the
+    /// pool waits for a server that went away rather than failing at once, so without this an
+    /// attempt could outlast ``outageLimit``.
+    private func attemptTransaction<T: Sendable>(
+        isRetry: Bool, within budget: Duration, _ body: (PostgresConnection, Bool) async throws -> T
+    ) async throws -> T {
+        try await withoutActuallyEscaping(body) { body in
+            // The group is awaited to its end before this returns, so `body` never outlives the call.
+            let transfer = UncheckedTransfer(value: body)
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await self.client.withTransaction(logger: self.logger) { connection in try await transfer.value(connection, isRetry) }
+                }
+                group.addTask {
+                    try await Task.sleep(for: max(budget, .milliseconds(1)))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let result = first else {
+                    throw OutageTimeout()
+                }
+                return result
+            }
+        }
+    }
+
     /// The error inside a transaction's wrapper.
     static func underlying(_ error: any Error) -> any Error {
         if let error = error as? PostgresTransactionError,
@@ -61,6 +86,7 @@ extension PostgresFrontier {
     /// shutting down or starting up) rather than a statement that failed: the former is worth
     /// waiting out, the latter is not.
     static func isConnectionLoss(_ error: any Error) -> Bool {
+        if error is OutageTimeout { return true }
         if error is FrontierError || error is CancellationError { return false }
         guard let error = error as? PSQLError else { return true } // pool and channel errors
         if let state = error.serverInfo?[.sqlState] {
@@ -75,6 +101,7 @@ extension PostgresFrontier {
     }
 
     static func describe(_ error: any Error) -> String {
+        if error is OutageTimeout { return "no connection could be made" }
         if let error = error as? PSQLError {
             return error.serverInfo?[.message] ?? error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
         }
@@ -207,4 +234,12 @@ extension PostgresFrontier {
             password: components.password, database: database, tls: tls
         )
     }
+}
+
+/// A transaction attempt that found no server before the outage limit.
+struct OutageTimeout: Error {}
+
+/// Carries a non-Sendable value into a child task that is awaited before its owner returns.
+private struct UncheckedTransfer<Value>: @unchecked Sendable {
+    let value: Value
 }

@@ -100,8 +100,8 @@ enum PostgresFrontierSchema {
     ///
     /// - Throws: ``FrontierError`` ``FrontierError/Code/incompatibleState`` when the database
     ///   was migrated by a newer Spindle.
-    static func prepare(_ client: PostgresClient, crawlID: String, logger: Logger) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+    static func prepare(on connection: PostgresConnection, crawlID: String, logger: Logger) async throws {
+        do {
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", logger: logger)
             try await connection.query("CREATE TABLE IF NOT EXISTS spindle_schema (version INTEGER NOT NULL)", logger: logger)
             var version = 0

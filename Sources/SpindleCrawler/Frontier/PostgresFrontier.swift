@@ -98,11 +98,13 @@ public final class PostgresFrontier: Frontier {
             }
         }
         do {
-            try await PostgresFrontierSchema.prepare(client, crawlID: crawlID, logger: self.logger)
+            try await transaction("prepare the PostgreSQL frontier") { [crawlID, logger = self.logger] connection in
+                try await PostgresFrontierSchema.prepare(on: connection, crawlID: crawlID, logger: logger)
+            }
         } catch {
             runTask.cancel()
             renewTask.cancel()
-            throw Self.frontierError(error, doing: "prepare the PostgreSQL frontier")
+            throw error
         }
         renewal.frontier = self
     }
