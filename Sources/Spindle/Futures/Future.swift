@@ -20,7 +20,8 @@ public enum FutureState: Sendable, Hashable {
 /// Wait for it from a thread with ``result(timeout:)``, from a task with ``value``, or be told
 /// with ``onComplete(_:)``. Every waiter gets the same value or the same error.
 public final class Future<Value: Sendable>: @unchecked Sendable {
-    private enum Outcome {
+    @usableFromInline
+    enum Outcome {
         case pending
         case running
         case success(Value)
@@ -32,18 +33,19 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
     public typealias Callback = @Sendable (Future<Value>) throws -> Void
 
     /// Shared with other futures (striped): a future costs one allocation, not three.
-    private var lock: ConditionLock { futureLocks.lock(for: ObjectIdentifier(self)) }
+    @inlinable var lock: ConditionLock { futureLocks.lock(for: ObjectIdentifier(self)) }
     // Protected by `lock`:
-    private var outcome: Outcome = .pending
-    private var callbacks: [Callback] = []
-    private var blockedThreads = 0
-    private var condition: Condition?
-    private var asyncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    @usableFromInline var outcome: Outcome = .pending
+    @usableFromInline var callbacks: [Callback] = []
+    @usableFromInline var blockedThreads = 0
+    @usableFromInline var condition: Condition?
+    @usableFromInline var asyncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiterID = 0
 
     /// A label used in error messages (for example the job's name).
-    let label: String
+    @usableFromInline let label: String
 
+    @usableFromInline
     init(label: String = "task") {
         self.label = label
     }
@@ -159,6 +161,7 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
     // MARK: - Completing (for the pools)
 
     /// Moves a pending future to running. False if it was cancelled: the work must not run.
+    @inlinable
     func markRunning() -> Bool {
         lock.withLock {
             guard case .pending = outcome else { return false }
@@ -168,6 +171,7 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
     }
 
     /// Completes the future. A future that is already done keeps its outcome.
+    @inlinable
     func complete(_ result: Result<Value, any Error>) {
         lock.lock()
         guard !Self.isDone(outcome) else {
@@ -182,6 +186,7 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
     }
 
     /// Runs `work` unless the future was cancelled, and completes the future with its outcome.
+    @inlinable
     func run(_ work: () throws -> Value) {
         guard markRunning() else { return }
         complete(Result { try work() })
@@ -190,7 +195,8 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
     // MARK: - Internals
 
     /// Called with the lock held after the outcome became final; releases the lock.
-    private func finishLocked() {
+    @inlinable
+    func finishLocked() {
         let callbacks = self.callbacks
         self.callbacks = []
         let waiters = asyncWaiters
@@ -236,14 +242,16 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
         }
     }
 
-    private static func isDone(_ outcome: Outcome) -> Bool {
+    @inlinable
+    static func isDone(_ outcome: Outcome) -> Bool {
         switch outcome {
         case .pending, .running: false
         case .success, .failure, .cancelled: true
         }
     }
 
-    private static func run(_ callback: Callback, with future: Future<Value>) {
+    @usableFromInline
+    static func run(_ callback: Callback, with future: Future<Value>) {
         do {
             try callback(future)
         } catch {
@@ -256,17 +264,20 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
 
 /// The locks futures share: a future's lock is chosen by its address. A future never holds its
 /// lock while taking another's, so sharing cannot deadlock; it only rarely contends.
-private let futureLocks = LockStripes(count: 64)
+@usableFromInline
+let futureLocks = LockStripes(count: 64)
 
 /// A fixed set of locks, picked by hash.
+@usableFromInline
 final class LockStripes: Sendable {
-    private let locks: [ConditionLock]
+    @usableFromInline let locks: [ConditionLock]
 
+    @usableFromInline
     init(count: Int) {
         locks = (0..<count).map { _ in ConditionLock() }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func lock(for id: ObjectIdentifier) -> ConditionLock {
         // Objects are 16-byte aligned: drop the bits that never vary, fold in higher ones.
         let address = UInt(bitPattern: id)

@@ -24,7 +24,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     /// Threads are named `<prefix>-<n>` (Linux shows the first 15 bytes).
     public let threadNamePrefix: String
 
-    private typealias WorkItem = any PoolWorkItem
+    @usableFromInline typealias WorkItem = PoolWork
 
     private enum State {
         case running
@@ -83,7 +83,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     private static var yieldsBeforeSleeping: Int { 100 }
 
     /// Names this pool's futures in error messages.
-    private let taskLabel: String
+    @usableFromInline let taskLabel: String
 
     /// Work items waiting to start.
     public var pendingCount: Int { lock.withLock { queue.count } }
@@ -97,14 +97,21 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     ///   ``SpindleError/Code/brokenPool`` if the initializer failed. The work's own errors are
     ///   not thrown here: they fail the future.
     @available(*, noasync, message: "may block a thread while the queue is full: use `try await pool.run { }`")
+    @inlinable
     public func submit<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> Future<T> {
-        try enqueue(work, waitForSpace: true)
+        let future = Future<T>(label: taskLabel)
+        // Built here, in the caller's module, so the run is specialised for T.
+        try enqueue(PoolWork(future: future) { future.run(work) }, waitForSpace: true)
+        return future
     }
 
     /// Submits `work` without waiting: throws ``SpindleError/Code/queueFull`` when the bounded
     /// queue is full (and the errors of ``submit(_:)``).
+    @inlinable
     public func trySubmit<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> Future<T> {
-        try enqueue(work, waitForSpace: false)
+        let future = Future<T>(label: taskLabel)
+        try enqueue(PoolWork(future: future) { future.run(work) }, waitForSpace: false)
+        return future
     }
 
     /// Runs `work` on the pool and returns its result, suspending (not blocking) while the queue
@@ -114,7 +121,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         while submitted == nil {
             try await waitForSpace()
             do {
-                submitted = try enqueue(work, waitForSpace: false)
+                submitted = try trySubmit(work)
             } catch let error as SpindleError where error.code == .queueFull {
                 continue  // another submitter took the free slot first
             }
@@ -158,11 +165,8 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
 
     // MARK: - Internals
 
-    private func enqueue<T: Sendable>(
-        _ work: @escaping @Sendable () throws -> T,
-        waitForSpace: Bool
-    ) throws -> Future<T> {
-        let item = FutureWork(future: Future<T>(label: taskLabel), work: work)
+    @usableFromInline
+    func enqueue(_ item: WorkItem, waitForSpace: Bool) throws {
         lock.lock()
         defer { lock.unlock() }
         while true {
@@ -184,7 +188,6 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         if queue.count > idleThreads && threadCount < maxWorkers {
             startThreadLocked()
         }
-        return item.future
     }
 
     /// Suspends until the bounded queue has room (at once when unbounded or not full).
@@ -335,28 +338,32 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     }
 }
 
-/// Work waiting in a pool's queue.
-private protocol PoolWorkItem: AnyObject {
-    /// Runs the work (unless its future was cancelled) and completes the future.
-    func run()
+/// Work waiting in a pool's queue: the run, and its future for ending it without running.
+@usableFromInline
+struct PoolWork: Sendable {
+    @usableFromInline let future: any AbandonableFuture
+    @usableFromInline let run: @Sendable () -> Void
+
+    @inlinable
+    init(future: any AbandonableFuture, run: @escaping @Sendable () -> Void) {
+        self.future = future
+        self.run = run
+    }
+
     /// Ends the work without running it: cancelled (nil) or failed with the error.
+    func abandon(_ error: (any Error)?) { future.abandon(error) }
+}
+
+/// A future a pool can end without running its work.
+@usableFromInline
+protocol AbandonableFuture: AnyObject, Sendable {
     func abandon(_ error: (any Error)?)
 }
 
-/// A submitted closure and its future, in one allocation.
-private final class FutureWork<T: Sendable>: PoolWorkItem {
-    let future: Future<T>
-    let work: @Sendable () throws -> T
-
-    init(future: Future<T>, work: @escaping @Sendable () throws -> T) {
-        self.future = future
-        self.work = work
-    }
-
-    func run() { future.run(work) }
-
+extension Future: AbandonableFuture {
+    @usableFromInline
     func abandon(_ error: (any Error)?) {
-        if let error { future.complete(.failure(error)) } else { future.cancel() }
+        if let error { complete(.failure(error)) } else { cancel() }
     }
 }
 

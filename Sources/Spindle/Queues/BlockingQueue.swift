@@ -18,22 +18,22 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// The most elements the queue holds; `put` waits beyond it.
     public let maxSize: Int
 
-    private let ring: BoundedRing<Element>
+    @usableFromInline let ring: BoundedRing<Element>
     // Counters producers write on every put on one cache line; the ones every put and get
     // only read on another, so reading them does not fight over the producers' line.
-    private let atomics = CacheLineAtomics(lines: 2)
+    @usableFromInline let atomics = CacheLineAtomics(lines: 2)
     /// `put` calls between their shutdown check and their enqueue: a getter may only conclude
     /// "shut down and drained" when none is in flight.
-    private var puttersInFlight: UnsafeMutablePointer<Atomic<Int>> { atomics[0, 0] }
+    @inlinable var puttersInFlight: UnsafeMutablePointer<Atomic<Int>> { atomics[0, 0] }
     /// Elements put and not yet marked done with `taskDone`.
-    private var unfinishedTasks: UnsafeMutablePointer<Atomic<Int>> { atomics[0, 1] }
-    /// A `Mode` value.
-    private var shutDownMode: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 0] }
+    @inlinable var unfinishedTasks: UnsafeMutablePointer<Atomic<Int>> { atomics[0, 1] }
+    /// A `BlockingQueueMode` value.
+    @inlinable var shutDownMode: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 0] }
     /// Threads asleep (or about to be) in `get` / `put` / `join`; read without the lock so the
     /// fast path only takes it when someone needs waking.
-    private var sleepingGetters: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 1] }
-    private var sleepingPutters: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 2] }
-    private var sleepingJoiners: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 3] }
+    @inlinable var sleepingGetters: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 1] }
+    @inlinable var sleepingPutters: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 2] }
+    @inlinable var sleepingJoiners: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 3] }
 
     private let lock = ConditionLock()
     private let notEmpty = Condition()
@@ -47,8 +47,8 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
 
     /// How often a waiting thread re-checks before it sleeps: a wake-up costs microseconds,
     /// a re-check nanoseconds.
-    private static var spinsBeforeYielding: Int { 200 }
-    private static var yieldsBeforeSleeping: Int { 200 }
+    @inlinable static var spinsBeforeYielding: Int { 100 }
+    @inlinable static var yieldsBeforeSleeping: Int { 200 }
 
     /// Creates a queue that holds at most `maxSize` elements (at least 1; memory for `maxSize`
     /// elements is reserved up front).
@@ -72,6 +72,7 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// - Throws: ``SpindleError/Code/queueFull`` when the timeout passes;
     ///   ``SpindleError/Code/queueShutDown`` once the queue is shut down (also while waiting).
     @available(*, noasync, message: "blocks a thread: use AsyncQueue in async code")
+    @inlinable
     public func put(_ element: Element, timeout: Duration? = nil) throws {
         if try enqueue(element) { return }
         var spins = 0
@@ -80,6 +81,12 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             spins += 1
             if ring.count < maxSize, try enqueue(element) { return }
         }
+        try putSleeping(element, timeout: timeout)
+    }
+
+    /// `put`'s slow path: sleep until there is room, the timeout passes or the queue shuts down.
+    @usableFromInline
+    func putSleeping(_ element: Element, timeout: Duration?) throws {
         let deadline = Deadline.after(timeout)
         lock.lock()
         defer { lock.unlock() }
@@ -108,6 +115,7 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Adds `element` without waiting. Throws ``SpindleError/Code/queueFull`` when full.
+    @inlinable
     public func tryPut(_ element: Element) throws {
         guard try enqueue(element) else {
             throw SpindleError(.queueFull, "the queue is full (\(maxSize) elements)")
@@ -120,6 +128,7 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// - Throws: ``SpindleError/Code/queueEmpty`` when the timeout passes;
     ///   ``SpindleError/Code/queueShutDown`` once the queue is shut down and empty.
     @available(*, noasync, message: "blocks a thread: use AsyncQueue in async code")
+    @inlinable
     public func get(timeout: Duration? = nil) throws -> Element {
         if let element = try dequeue() { return element }
         var spins = 0
@@ -128,6 +137,12 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             spins += 1
             if ring.count > 0, let element = try dequeue() { return element }
         }
+        return try getSleeping(timeout: timeout)
+    }
+
+    /// `get`'s slow path: sleep until there is an element, the timeout passes or the queue shuts down.
+    @usableFromInline
+    func getSleeping(timeout: Duration?) throws -> Element {
         let deadline = Deadline.after(timeout)
         lock.lock()
         defer { lock.unlock() }
@@ -157,6 +172,7 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
 
     /// Removes and returns the oldest element without waiting. Throws
     /// ``SpindleError/Code/queueEmpty`` when empty.
+    @inlinable
     public func tryGet() throws -> Element {
         guard let element = try dequeue() else {
             throw SpindleError(.queueEmpty, "the queue is empty")
@@ -210,7 +226,7 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// `immediate`, what is left is dropped (and counted as done for `join`) and every getter
     /// throws at once.
     public func shutdown(immediate: Bool = false) {
-        shutDownMode.pointee.store(immediate ? Mode.shutDownImmediately : Mode.shutDown, ordering: .sequentiallyConsistent)
+        shutDownMode.pointee.store(immediate ? BlockingQueueMode.shutDownImmediately : BlockingQueueMode.shutDown, ordering: .sequentiallyConsistent)
         if immediate {
             // Puts already past their check may still land: wait them out, then drop everything.
             while puttersInFlight.pointee.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
@@ -232,10 +248,10 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     // MARK: - Internals
 
     /// Adds `element` if there is room and wakes a sleeping getter; false when full.
-    @inline(__always)
-    private func enqueue(_ element: Element, lockHeld: Bool = false) throws -> Bool {
+    @inlinable @inline(__always)
+    func enqueue(_ element: Element, lockHeld: Bool = false) throws -> Bool {
         puttersInFlight.pointee.add(1, ordering: .sequentiallyConsistent)
-        guard shutDownMode.pointee.load(ordering: .sequentiallyConsistent) == Mode.open else {
+        guard shutDownMode.pointee.load(ordering: .sequentiallyConsistent) == BlockingQueueMode.open else {
             puttersInFlight.pointee.subtract(1, ordering: .sequentiallyConsistent)
             throw Self.shutDownError
         }
@@ -248,30 +264,36 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             return false
         }
         puttersInFlight.pointee.subtract(1, ordering: .sequentiallyConsistent)
-        if sleepingGetters.pointee.load(ordering: .sequentiallyConsistent) > 0 {
-            if lockHeld { wakeGetterLocked() } else { lock.withLock { wakeGetterLocked() } }
-        }
+        if sleepingGetters.pointee.load(ordering: .sequentiallyConsistent) > 0 { wakeGetter(lockHeld: lockHeld) }
         return true
     }
 
     /// Takes the oldest element and wakes a sleeping putter; nil when empty and still open.
-    @inline(__always)
-    private func dequeue(lockHeld: Bool = false) throws -> Element? {
+    @inlinable @inline(__always)
+    func dequeue(lockHeld: Bool = false) throws -> Element? {
         if let element = ring.tryDequeue() {
             atomicMemoryFence(ordering: .sequentiallyConsistent)
-            if sleepingPutters.pointee.load(ordering: .sequentiallyConsistent) > 0 {
-                if lockHeld { wakePutterLocked() } else { lock.withLock { wakePutterLocked() } }
-            }
+            if sleepingPutters.pointee.load(ordering: .sequentiallyConsistent) > 0 { wakePutter(lockHeld: lockHeld) }
             return element
         }
         let mode = shutDownMode.pointee.load(ordering: .sequentiallyConsistent)
-        if mode == Mode.shutDownImmediately { throw Self.shutDownError }
-        if mode == Mode.shutDown && puttersInFlight.pointee.load(ordering: .sequentiallyConsistent) == 0 {
+        if mode == BlockingQueueMode.shutDownImmediately { throw Self.shutDownError }
+        if mode == BlockingQueueMode.shutDown && puttersInFlight.pointee.load(ordering: .sequentiallyConsistent) == 0 {
             // Shut down with no put in flight: whatever is in the ring now is all there will be.
             if let element = ring.tryDequeue() { return element }
             throw Self.shutDownError
         }
         return nil
+    }
+
+    @usableFromInline
+    func wakeGetter(lockHeld: Bool) {
+        if lockHeld { wakeGetterLocked() } else { lock.withLock { wakeGetterLocked() } }
+    }
+
+    @usableFromInline
+    func wakePutter(lockHeld: Bool) {
+        if lockHeld { wakePutterLocked() } else { lock.withLock { wakePutterLocked() } }
     }
 
     private func wakeGetterLocked() {
@@ -288,20 +310,23 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         }
     }
 
-    private func wakeJoiners(lockHeld: Bool = false) {
+    @usableFromInline
+    func wakeJoiners(lockHeld: Bool = false) {
         if sleepingJoiners.pointee.load(ordering: .sequentiallyConsistent) > 0 {
             if lockHeld { allTasksDone.broadcast() } else { lock.withLock { allTasksDone.broadcast() } }
         }
     }
 
-    private static var shutDownError: SpindleError {
+    @usableFromInline
+    static var shutDownError: SpindleError {
         SpindleError(.queueShutDown, "the queue was shut down")
     }
 }
 
 /// A ``BlockingQueue``'s shutdown state, as stored in an atomic.
-private enum Mode {
-    static let open = 0
-    static let shutDown = 1
-    static let shutDownImmediately = 2
+@usableFromInline
+enum BlockingQueueMode {
+    @inlinable static var open: Int { 0 }
+    @inlinable static var shutDown: Int { 1 }
+    @inlinable static var shutDownImmediately: Int { 2 }
 }

@@ -9,16 +9,18 @@ import Synchronization
 /// `tryEnqueue` and `tryDequeue` never wait. They may report full or empty for a moment while
 /// another thread is between claiming a slot and publishing it; callers that wait must therefore
 /// re-check after registering as waiters, and whoever publishes must wake waiters afterwards.
+@usableFromInline
 final class BoundedRing<Element>: @unchecked Sendable {
-    let capacity: Int
+    @usableFromInline let capacity: Int
 
     // Each position on its own cache line: producers hammer one, consumers the other.
-    private let positions = CacheLineAtomics(lines: 2)
-    private var enqueuePosition: UnsafeMutablePointer<Atomic<Int>> { positions[0] }
-    private var dequeuePosition: UnsafeMutablePointer<Atomic<Int>> { positions[1] }
-    private let sequences: UnsafeMutablePointer<Atomic<Int>>
-    private let slots: UnsafeMutablePointer<Element>
+    @usableFromInline let positions = CacheLineAtomics(lines: 2)
+    @inlinable var enqueuePosition: UnsafeMutablePointer<Atomic<Int>> { positions[0] }
+    @inlinable var dequeuePosition: UnsafeMutablePointer<Atomic<Int>> { positions[1] }
+    @usableFromInline let sequences: UnsafeMutablePointer<Atomic<Int>>
+    @usableFromInline let slots: UnsafeMutablePointer<Element>
 
+    @usableFromInline
     init(capacity: Int) {
         precondition(capacity >= 1)
         self.capacity = capacity
@@ -35,6 +37,7 @@ final class BoundedRing<Element>: @unchecked Sendable {
     }
 
     /// Elements in the ring now (a snapshot: others may be adding and taking meanwhile).
+    @inlinable
     var count: Int {
         let taken = dequeuePosition.pointee.load(ordering: .acquiring)
         let added = enqueuePosition.pointee.load(ordering: .acquiring)
@@ -42,7 +45,7 @@ final class BoundedRing<Element>: @unchecked Sendable {
     }
 
     /// Adds `element` unless the ring is full; returns false (keeping nothing) when it is.
-    @inline(__always)
+    @inlinable @inline(__always)
     func tryEnqueue(_ element: Element) -> Bool {
         var position = enqueuePosition.pointee.load(ordering: .relaxed)
         var slot: Int
@@ -66,7 +69,7 @@ final class BoundedRing<Element>: @unchecked Sendable {
     }
 
     /// Removes and returns the oldest element, or nil when the ring is empty.
-    @inline(__always)
+    @inlinable @inline(__always)
     func tryDequeue() -> Element? {
         var position = dequeuePosition.pointee.load(ordering: .relaxed)
         var slot: Int
@@ -92,12 +95,13 @@ final class BoundedRing<Element>: @unchecked Sendable {
 
 /// Atomic integers laid out so that the ones on different lines never share a cache line: a
 /// thread writing one does not slow down threads reading another. All start at zero.
+@usableFromInline
 final class CacheLineAtomics: @unchecked Sendable {
-    private static var lineSize: Int { 128 }
-    private static var perLine: Int { 8 }
-    private let base: UnsafeMutableRawPointer
-    private let lines: Int
+    @inlinable static var lineSize: Int { 128 }
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let lines: Int
 
+    @usableFromInline
     init(lines: Int) {
         self.lines = lines
         base = .allocate(byteCount: lines * Self.lineSize, alignment: Self.lineSize)
@@ -113,7 +117,7 @@ final class CacheLineAtomics: @unchecked Sendable {
     }
 
     /// The `slot`th atomic (0..<8) of cache line `line`.
-    @inline(__always)
+    @inlinable @inline(__always)
     subscript(line: Int, slot: Int = 0) -> UnsafeMutablePointer<Atomic<Int>> {
         (base + line * Self.lineSize).assumingMemoryBound(to: Atomic<Int>.self) + slot
     }

@@ -11,8 +11,9 @@ import Darwin
 ///
 /// pthread-backed on purpose: Thread Sanitizer understands pthread mutexes and condition
 /// variables, not futex-based locks.
+@usableFromInline
 final class ConditionLock: @unchecked Sendable {
-    let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     /// - Parameter adaptive: spin briefly before sleeping when the lock is taken (Linux's
     ///   PTHREAD_MUTEX_ADAPTIVE_NP): for locks held a few instructions by many threads at once.
@@ -33,13 +34,13 @@ final class ConditionLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func lock() { pthread_mutex_lock(mutex) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func unlock() { pthread_mutex_unlock(mutex) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock()
         defer { unlock() }
@@ -48,8 +49,9 @@ final class ConditionLock: @unchecked Sendable {
 }
 
 /// A condition variable used with one `ConditionLock`.
+@usableFromInline
 final class Condition: @unchecked Sendable {
-    private let cond: UnsafeMutablePointer<pthread_cond_t>
+    @usableFromInline let cond: UnsafeMutablePointer<pthread_cond_t>
 
     init() {
         cond = .allocate(capacity: 1)
@@ -86,10 +88,10 @@ final class Condition: @unchecked Sendable {
         return rc != ETIMEDOUT || !deadline.hasPassed
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func signal() { pthread_cond_signal(cond) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func broadcast() { pthread_cond_broadcast(cond) }
 }
 
