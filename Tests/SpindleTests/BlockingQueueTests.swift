@@ -84,6 +84,45 @@ struct BlockingQueueTests {
         #expect(try #require(throws: SpindleError.self) { try full.put(1) }.code == .queueShutDown)
     }
 
+    @Test("a shutdown racing with puts loses nothing: every put that succeeded is got exactly once")
+    func shutdownRacingWithPuts() throws {
+        for round in 0..<10 {
+            let queue = BlockingQueue<Int>(maxSize: 8)
+            let accepted = NIOLockedValueBox<[Int]>([])
+            let received = NIOLockedValueBox<[Int]>([])
+            let group = DispatchGroup()
+            for _ in 0..<3 {
+                group.enter()
+                Thread.detachNewThread {
+                    var local: [Int] = []
+                    while let item = try? queue.get() { local.append(item) }
+                    received.withLockedValue { $0.append(contentsOf: local) }
+                    group.leave()
+                }
+            }
+            for producer in 0..<3 {
+                group.enter()
+                Thread.detachNewThread {
+                    var local: [Int] = []
+                    for i in 0..<100_000 {
+                        do { try queue.put(producer * 1_000_000 + i) } catch { break }
+                        local.append(producer * 1_000_000 + i)
+                    }
+                    accepted.withLockedValue { $0.append(contentsOf: local) }
+                    group.leave()
+                }
+            }
+            // Shut down mid-stream, at a different moment each round.
+            let deadline = Date().addingTimeInterval(30)
+            while queue.count < 4 + round % 4 && Date() < deadline { sched_yield() }
+            queue.shutdown()
+            #expect(group.wait(timeout: .now() + 60) == .success)
+            let sent = accepted.withLockedValue { $0.sorted() }
+            #expect(!sent.isEmpty)
+            #expect(received.withLockedValue { $0.sorted() } == sent)
+        }
+    }
+
     @Test("shutdown(immediate:) drops what is left and releases join")
     func immediateShutdown() throws {
         let queue = BlockingQueue<Int>(maxSize: 4)

@@ -22,11 +22,9 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     // Counters producers write on every put on one cache line; the ones every put and get
     // only read on another, so reading them does not fight over the producers' line.
     @usableFromInline let atomics = CacheLineAtomics(lines: 2)
-    /// `put` calls between their shutdown check and their enqueue: a getter may only conclude
-    /// "shut down and drained" when none is in flight.
-    @inlinable var puttersInFlight: UnsafeMutablePointer<Atomic<Int>> { atomics[0, 0] }
-    /// Elements put and not yet marked done with `taskDone`.
-    @inlinable var unfinishedTasks: UnsafeMutablePointer<Atomic<Int>> { atomics[0, 1] }
+    /// `taskDone` calls, plus elements dropped by an immediate shutdown: elements put and not
+    /// yet done are the ring's claimed count minus this.
+    @inlinable var tasksDone: UnsafeMutablePointer<Atomic<Int>> { atomics[0, 0] }
     /// A `BlockingQueueMode` value.
     @inlinable var shutDownMode: UnsafeMutablePointer<Atomic<Int>> { atomics[1, 0] }
     /// Threads asleep (or about to be) in `get` / `put` / `join`; read without the lock so the
@@ -79,7 +77,7 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         while spins < Self.spinsBeforeYielding + Self.yieldsBeforeSleeping {
             if spins >= Self.spinsBeforeYielding { sched_yield() }
             spins += 1
-            if ring.count < maxSize, try enqueue(element) { return }
+            if try enqueue(element) { return }
         }
         try putSleeping(element, timeout: timeout)
     }
@@ -135,7 +133,7 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         while spins < Self.spinsBeforeYielding + Self.yieldsBeforeSleeping {
             if spins >= Self.spinsBeforeYielding { sched_yield() }
             spins += 1
-            if ring.count > 0, let element = try dequeue() { return element }
+            if let element = try dequeue() { return element }
         }
         return try getSleeping(timeout: timeout)
     }
@@ -184,17 +182,23 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// returns once every element put has been. Throws ``SpindleError/Code/taskDoneOverflow``
     /// when called more times than elements were put.
     public func taskDone() throws {
-        var current = unfinishedTasks.pointee.load(ordering: .relaxed)
+        var done = tasksDone.pointee.load(ordering: .relaxed)
         while true {
-            guard current > 0 else {
+            guard done < ring.claimedCount else {
                 throw SpindleError(.taskDoneOverflow, "taskDone() called more times than elements were put")
             }
-            let (exchanged, original) = unfinishedTasks.pointee.weakCompareExchange(
-                expected: current, desired: current - 1, ordering: .sequentiallyConsistent)
+            let (exchanged, original) = tasksDone.pointee.weakCompareExchange(
+                expected: done, desired: done + 1, ordering: .sequentiallyConsistent)
             if exchanged { break }
-            current = original
+            done = original
         }
-        if current == 1 { wakeJoiners() }
+        if done + 1 == ring.claimedCount { wakeJoiners() }
+    }
+
+    /// Elements put and not yet marked done.
+    private var unfinishedTasks: Int {
+        let done = tasksDone.pointee.load(ordering: .sequentiallyConsistent)
+        return max(0, ring.claimedCount - done)
     }
 
     /// Blocks until every element put has been marked done with ``taskDone()``.
@@ -206,15 +210,14 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         defer { lock.unlock() }
         while true {
             sleepingJoiners.pointee.add(1, ordering: .sequentiallyConsistent)
-            let unfinished = unfinishedTasks.pointee.load(ordering: .sequentiallyConsistent)
-            if unfinished == 0 {
+            if unfinishedTasks == 0 {
                 sleepingJoiners.pointee.subtract(1, ordering: .sequentiallyConsistent)
                 return
             }
             let inTime = allTasksDone.wait(lock, until: deadline)
             sleepingJoiners.pointee.subtract(1, ordering: .sequentiallyConsistent)
             if !inTime {
-                let left = unfinishedTasks.pointee.load(ordering: .sequentiallyConsistent)
+                let left = unfinishedTasks
                 if left == 0 { return }
                 throw SpindleError(.timeout, "\(left) queued elements were not marked done within \(timeout!)")
             }
@@ -227,14 +230,17 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// throws at once.
     public func shutdown(immediate: Bool = false) {
         shutDownMode.pointee.store(immediate ? BlockingQueueMode.shutDownImmediately : BlockingQueueMode.shutDown, ordering: .sequentiallyConsistent)
+        ring.close()
         if immediate {
-            // Puts already past their check may still land: wait them out, then drop everything.
-            while puttersInFlight.pointee.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
+            // Drop everything, including puts that claimed a slot before the close and are
+            // still writing their element (a few instructions away).
             var dropped = 0
-            while ring.tryDequeue() != nil { dropped += 1 }
+            while !ring.isDrained {
+                if ring.tryDequeue() != nil { dropped += 1 } else { sched_yield() }
+            }
             if dropped > 0 {
-                let before = unfinishedTasks.pointee.subtract(dropped, ordering: .sequentiallyConsistent).oldValue
-                if before == dropped { wakeJoiners() }
+                tasksDone.pointee.add(dropped, ordering: .sequentiallyConsistent)
+                if unfinishedTasks == 0 { wakeJoiners() }
             }
         }
         lock.withLock {
@@ -250,22 +256,16 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// Adds `element` if there is room and wakes a sleeping getter; false when full.
     @inlinable @inline(__always)
     func enqueue(_ element: Element, lockHeld: Bool = false) throws -> Bool {
-        puttersInFlight.pointee.add(1, ordering: .sequentiallyConsistent)
-        guard shutDownMode.pointee.load(ordering: .sequentiallyConsistent) == BlockingQueueMode.open else {
-            puttersInFlight.pointee.subtract(1, ordering: .sequentiallyConsistent)
+        switch ring.tryEnqueue(element) {
+        case .added:
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            if sleepingGetters.pointee.load(ordering: .sequentiallyConsistent) > 0 { wakeGetter(lockHeld: lockHeld) }
+            return true
+        case .full:
+            return false
+        case .closed:
             throw Self.shutDownError
         }
-        // Counted before it is visible, so a fast consumer's taskDone never sees it missing.
-        unfinishedTasks.pointee.add(1, ordering: .relaxed)
-        guard ring.tryEnqueue(element) else {
-            let before = unfinishedTasks.pointee.subtract(1, ordering: .sequentiallyConsistent).oldValue
-            puttersInFlight.pointee.subtract(1, ordering: .sequentiallyConsistent)
-            if before == 1 { wakeJoiners(lockHeld: lockHeld) }
-            return false
-        }
-        puttersInFlight.pointee.subtract(1, ordering: .sequentiallyConsistent)
-        if sleepingGetters.pointee.load(ordering: .sequentiallyConsistent) > 0 { wakeGetter(lockHeld: lockHeld) }
-        return true
     }
 
     /// Takes the oldest element and wakes a sleeping putter; nil when empty and still open.
@@ -278,11 +278,9 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         }
         let mode = shutDownMode.pointee.load(ordering: .sequentiallyConsistent)
         if mode == BlockingQueueMode.shutDownImmediately { throw Self.shutDownError }
-        if mode == BlockingQueueMode.shutDown && puttersInFlight.pointee.load(ordering: .sequentiallyConsistent) == 0 {
-            // Shut down with no put in flight: whatever is in the ring now is all there will be.
-            if let element = ring.tryDequeue() { return element }
-            throw Self.shutDownError
-        }
+        // Shut down and drained: nothing is left and nothing more can come. (Not drained: a put
+        // claimed a slot before the shutdown and is writing it; it wakes us when done.)
+        if mode == BlockingQueueMode.shutDown && ring.isDrained { throw Self.shutDownError }
         return nil
     }
 

@@ -6,6 +6,10 @@ import Synchronization
 /// producer of position `p` when its sequence is `2p`, and holds that producer's element when it
 /// is `2p + 1` (doubling keeps the two apart even with one slot).
 ///
+/// `close()` sets a bit in the enqueue position, so a producer's claim and the close are ordered
+/// by one atomic: once closed, nothing more is claimed, and the ring is drained exactly when every
+/// claimed position has been taken.
+///
 /// `tryEnqueue` and `tryDequeue` never wait. They may report full or empty for a moment while
 /// another thread is between claiming a slot and publishing it; callers that wait must therefore
 /// re-check after registering as waiters, and whoever publishes must wake waiters afterwards.
@@ -40,16 +44,44 @@ final class BoundedRing<Element>: @unchecked Sendable {
     @inlinable
     var count: Int {
         let taken = dequeuePosition.pointee.load(ordering: .acquiring)
-        let added = enqueuePosition.pointee.load(ordering: .acquiring)
-        return min(capacity, max(0, added - taken))
+        return min(capacity, max(0, claimedCount - taken))
     }
 
-    /// Adds `element` unless the ring is full; returns false (keeping nothing) when it is.
+    /// The bit of the enqueue position that says the ring is closed.
+    @inlinable static var closedBit: Int { 1 << 62 }
+
+    /// Positions producers have claimed since the ring was made: every element ever added, and
+    /// those being added right now.
+    @inlinable
+    var claimedCount: Int { enqueuePosition.pointee.load(ordering: .sequentiallyConsistent) & ~Self.closedBit }
+
+    /// Stops further adds: `tryEnqueue` returns `.closed` from now on.
+    @usableFromInline
+    func close() {
+        enqueuePosition.pointee.bitwiseOr(Self.closedBit, ordering: .sequentiallyConsistent)
+    }
+
+    /// True once closed and every element added has been taken (none is being added either).
+    @inlinable
+    var isDrained: Bool {
+        let claimed = enqueuePosition.pointee.load(ordering: .sequentiallyConsistent)
+        guard claimed & Self.closedBit != 0 else { return false }
+        return dequeuePosition.pointee.load(ordering: .sequentiallyConsistent) == claimed & ~Self.closedBit
+    }
+
+    /// What `tryEnqueue` did.
+    @usableFromInline
+    enum EnqueueOutcome {
+        case added, full, closed
+    }
+
+    /// Adds `element` unless the ring is full or closed (then it keeps nothing).
     @inlinable @inline(__always)
-    func tryEnqueue(_ element: Element) -> Bool {
+    func tryEnqueue(_ element: Element) -> EnqueueOutcome {
         var position = enqueuePosition.pointee.load(ordering: .relaxed)
         var slot: Int
         while true {
+            if position & Self.closedBit != 0 { return .closed }
             slot = position % capacity
             let sequence = sequences[slot].load(ordering: .acquiring)
             if sequence == 2 &* position {
@@ -58,14 +90,14 @@ final class BoundedRing<Element>: @unchecked Sendable {
                 if exchanged { break }
                 position = current
             } else if sequence < 2 &* position {
-                return false  // the slot still holds last lap's element: full
+                return .full  // the slot still holds last lap's element
             } else {
                 position = enqueuePosition.pointee.load(ordering: .relaxed)
             }
         }
         (slots + slot).initialize(to: element)
         sequences[slot].store(2 &* position &+ 1, ordering: .releasing)
-        return true
+        return .added
     }
 
     /// Removes and returns the oldest element, or nil when the ring is empty.
