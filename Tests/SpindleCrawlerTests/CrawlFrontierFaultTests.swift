@@ -22,7 +22,8 @@ struct CrawlFrontierFaultTests {
                 scope: try CrawlScope(allowedHosts: [host], include: ["/faults/"])
             )
             let events = EventLog()
-            let configuration = FrontierCrawl.fetchConfiguration(FetchConfiguration(readTimeout: .seconds(1), totalTimeout: .seconds(1)))
+            // A read timeout the stalled body hits; a total one a 20 MiB body on a busy machine does not (it must end "body too large").
+            let configuration = FrontierCrawl.fetchConfiguration(FetchConfiguration(readTimeout: .seconds(2), totalTimeout: .seconds(20)))
             let summary = try await withFetcher(configuration) { fetcher in
                 try await FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options).run(
                     seeds: [FrontierEntry(try CanonicalURL(site.url(path: "/faults/"))), FrontierEntry(try CanonicalURL(site.listPageURL(1)))],
