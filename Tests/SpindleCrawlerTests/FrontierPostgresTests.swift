@@ -94,7 +94,9 @@ struct FrontierPostgresTests {
             _ = try await first.add(try entries(["http://a.test/1"]))
             _ = try await first.lease(limit: 1)
             #expect(try await second.recoverAbandonedLeases() == 0)
-            // Wait, with a deadline, for the three-second lease to expire by the database's record.
+            // A live worker renews its leases; one that stopped (here: closed, as if it died)
+            // does not. Wait, with a deadline, for the three-second lease to expire.
+            try await first.close()
             let deadline = Date().addingTimeInterval(20)
             var recovered = 0
             while recovered == 0 && Date() < deadline {
@@ -103,7 +105,6 @@ struct FrontierPostgresTests {
             }
             #expect(recovered == 1)
             #expect(try await second.status() == FrontierStatus(pending: 1))
-            try await first.close()
             try await second.close()
         }
     }

@@ -121,13 +121,16 @@ extension PostgresFrontier {
     /// leases however long its pages take; only a worker that stopped renewing (it died, or
     /// lost the server for longer than a lease) has its leases taken over.
     func renewLeases() async throws {
+        let held = Array(heldLeases.withLock { $0 })
+        guard !held.isEmpty else { return }
         try await transaction("renew leases") { connection in
             let now = Date()
             try await connection.query("""
                 UPDATE spindle_urls SET lease_expires = \(now.addingTimeInterval(self.leaseDuration.timeInterval))
                 WHERE id IN (
                     SELECT id FROM spindle_urls
-                    WHERE crawl_id = \(self.crawlID) AND state = 'leased' AND lease_owner = \(self.workerID) AND lease_expires >= \(now)
+                    WHERE crawl_id = \(self.crawlID) AND url = ANY(\(held)) AND state = 'leased' AND lease_owner = \(self.workerID)
+                      AND lease_expires >= \(now)
                     FOR UPDATE SKIP LOCKED)
                 """, logger: self.logger)
         }

@@ -1,10 +1,11 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 
 /// The statements ``PostgresFrontier`` shares between its calls, and its error mapping.
 extension PostgresFrontier {
     /// Runs `body` in a transaction, turning database errors into ``FrontierError``.
-    func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await transaction(what) { connection, _ in try await body(connection) }
     }
 
@@ -15,14 +16,15 @@ extension PostgresFrontier {
     ///
     /// - Throws: ``FrontierError`` — the database's error, or ``FrontierError/Code/storageFailed``
     ///   naming the outage once it lasted longer than ``outageLimit``.
-    func transaction<T: Sendable>(_ what: String, _ body: (PostgresConnection, _ isRetry: Bool) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection, _ isRetry: Bool) async throws -> T) async throws -> T {
         let start = ContinuousClock.now
         var attempt = 0
         var pause = Duration.milliseconds(50)
         while true {
             try closeStateCheck()
             do {
-                let result = try await attemptTransaction(isRetry: attempt > 0, within: outageLimit - (ContinuousClock.now - start), body)
+                let budget = min(outageLimit - (ContinuousClock.now - start), Self.attemptLimit)
+                let result = try await attemptTransaction(isRetry: attempt > 0, within: budget, body)
                 if attempt > 0 {
                     eventLogger.notice("PostgreSQL frontier: the server answers again; going on")
                 }
@@ -47,29 +49,40 @@ extension PostgresFrontier {
         }
     }
 
-    /// One attempt of a transaction, given up (cancelled, as a lost server) after `budget`: the
-    /// pool waits for a server that went away rather than failing at once, so without this an
-    /// attempt could outlast ``outageLimit``.
+    /// The longest one attempt of a transaction may take before it counts as lost: a
+    /// connection closed under a transaction can leave its call unanswered.
+    static let attemptLimit: Duration = .seconds(15)
+
+    /// One attempt of a transaction, given up (as a lost server) after `budget`: the pool waits
+    /// for a server that went away rather than failing at once, and a call on a connection
+    /// closed mid-transaction may never return, so the attempt runs in a task of its own that
+    /// is abandoned (cancelled, not awaited) when the budget is spent. Should it still commit
+    /// later, the next attempt finds its work through the report tokens.
     private func attemptTransaction<T: Sendable>(
-        isRetry: Bool, within budget: Duration, _ body: (PostgresConnection, Bool) async throws -> T
+        isRetry: Bool, within budget: Duration, _ body: @escaping @Sendable (PostgresConnection, Bool) async throws -> T
     ) async throws -> T {
-        try await withoutActuallyEscaping(body) { body in
-            // The group is awaited to its end before this returns, so `body` never outlives the call.
-            let transfer = UncheckedTransfer(value: body)
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    try await self.client.withTransaction(logger: self.logger) { connection in try await transfer.value(connection, isRetry) }
+        let outcome = OneShot<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.start(continuation)
+                let client = client
+                let logger = logger
+                let work = Task {
+                    do {
+                        outcome.finish(.success(try await client.withTransaction(logger: logger) { connection in try await body(connection, isRetry) }))
+                    } catch {
+                        outcome.finish(.failure(error))
+                    }
                 }
-                group.addTask {
-                    try await Task.sleep(for: max(budget, .milliseconds(1)))
-                    return nil
+                let timer = Task {
+                    try? await Task.sleep(for: max(budget, .milliseconds(1)))
+                    work.cancel()
+                    outcome.finish(.failure(OutageTimeout()))
                 }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    throw OutageTimeout()
-                }
-                return result
+                outcome.onFinish { timer.cancel() }
             }
+        } onCancel: {
+            outcome.finish(.failure(CancellationError()))
         }
     }
 
@@ -186,7 +199,7 @@ extension PostgresFrontier {
             """
         query.sql += " " + condition.sql + " ORDER BY id LIMIT \(max(0, limit))"
         query.binds = condition.binds
-        return try await transaction("read URLs") { connection in
+        return try await transaction("read URLs") { [query] connection in
             var infos: [FrontierURLInfo] = []
             let rows = try await connection.query(query, logger: self.logger)
             for try await (text, state, depth, attempts, lastError, notBefore, addedAt, updatedAt)
@@ -239,7 +252,44 @@ extension PostgresFrontier {
 /// A transaction attempt that found no server before the outage limit.
 struct OutageTimeout: Error {}
 
-/// Carries a non-Sendable value into a child task that is awaited before its owner returns.
-private struct UncheckedTransfer<Value>: @unchecked Sendable {
-    let value: Value
+
+/// The first of several outcomes, delivered to one continuation once.
+private final class OneShot<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var early: Result<T, any Error>?
+        var done = false
+        var cleanup: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<T, any Error>) {
+        let early = state.withLock { state -> Result<T, any Error>? in
+            if let early = state.early { return early }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func onFinish(_ cleanup: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            if state.done { return true }
+            state.cleanup = cleanup
+            return false
+        }
+        if now { cleanup() }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, cleanup) = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+            guard !state.done else { return (nil, nil) }
+            state.done = true
+            defer { state.continuation = nil; state.cleanup = nil }
+            if state.continuation == nil { state.early = result }
+            return (state.continuation, state.cleanup)
+        }
+        continuation?.resume(with: result)
+        cleanup?()
+    }
 }

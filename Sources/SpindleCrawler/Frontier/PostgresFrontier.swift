@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// A ``Frontier`` in PostgreSQL that several `spindle crawl` processes, on one machine or many,
 /// share: each leases URLs with `SELECT … FOR UPDATE SKIP LOCKED`, so no two workers fetch the
@@ -46,6 +47,10 @@ public final class PostgresFrontier: Frontier {
     private let runTask: Task<Void, Never>
     private let renewTask: Task<Void, Never>
     private let closeState = CloseState()
+    /// The URLs this process holds leases on, whose leases ``renewLeases()`` keeps alive. Only
+    /// these: a lease committed by an attempt this worker gave up on is not kept alive, so it
+    /// expires and goes to whoever asks next.
+    let heldLeases = Mutex(Set<String>())
 
     /// Connects to PostgreSQL, creates or migrates the tables, and registers `crawlID`.
     ///
@@ -127,6 +132,10 @@ public final class PostgresFrontier: Frontier {
         runTask.cancel()
     }
 
+    private func release(_ url: CanonicalURL) {
+        _ = heldLeases.withLock { $0.remove(url.string) }
+    }
+
     func closeStateCheck() throws {
         try closeState.checkOpen("PostgreSQL crawl \(crawlID)")
     }
@@ -143,15 +152,20 @@ public final class PostgresFrontier: Frontier {
         let token = UUID().uuidString
         // Due pending URLs and expired leases, skipping rows other workers hold right now and
         // hosts at their shared limits (see ``HostPoliteness``).
-        return try await transaction("lease URLs") { connection, isRetry in
+        let leased = try await transaction("lease URLs") { connection, isRetry in
             try await self.leaseRows(
                 limit: limit, now: now, excludingHosts: excludingHosts, maxPerHost: maxPerHost, token: token, isRetry: isRetry,
                 on: connection)
         }
+        heldLeases.withLock { held in
+            for lease in leased { held.insert(lease.url.string) }
+        }
+        return leased
     }
 
     public func complete(_ url: CanonicalURL, records: [CrawlRecord], discovered: [FrontierEntry]) async throws -> Int {
         let token = UUID().uuidString
+        defer { release(url) }
         return try await transaction("complete \(url)") { connection in
             let now = Date()
             guard case .leased(let id) = try await self.reportTarget(url, token: token, on: connection) else { return 0 }
@@ -176,6 +190,7 @@ public final class PostgresFrontier: Frontier {
 
     public func retry(_ url: CanonicalURL, error: String, notBefore: Date) async throws {
         let token = UUID().uuidString
+        defer { release(url) }
         try await transaction("retry \(url)") { connection in
             guard case .leased(let id) = try await self.reportTarget(url, token: token, on: connection) else { return }
             try await connection.query("""
@@ -187,6 +202,7 @@ public final class PostgresFrontier: Frontier {
 
     public func fail(_ url: CanonicalURL, error: String) async throws {
         let token = UUID().uuidString
+        defer { release(url) }
         try await transaction("fail \(url)") { connection in
             guard case .leased(let id) = try await self.reportTarget(url, token: token, on: connection) else { return }
             try await connection.query("""
