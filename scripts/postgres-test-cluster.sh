@@ -27,7 +27,7 @@ start)
   ;;
 restart)
   # Same port and options as the start (pg_ctl keeps them); for tests of a server that goes away.
-  as_owner "$bin/pg_ctl -D '$dir/data' -m fast -w restart >/dev/null"
+  as_owner "$bin/pg_ctl -D '$dir/data' -l '$dir/server.log' -m fast -w restart >/dev/null 2>&1 </dev/null"
   ;;
 stop)
   [ -d "$dir/data" ] && as_owner "$bin/pg_ctl -D '$dir/data' -m fast -w stop >/dev/null" || true

@@ -200,18 +200,20 @@ struct SharedCrawl {
     }
 }
 
-/// Runs a script of this repository (path relative to its root) to its end; returns its status.
+/// Runs a script of this repository (path relative to its root) to its end, its output
+/// discarded; returns its status, or fails after 60 s.
 private func runScript(_ command: [String]) async throws -> Int32 {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let process = Process()
-    process.executableURL = root.appendingPathComponent(command[0])
-    process.arguments = Array(command.dropFirst())
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "\"$0\" \"$@\" >/dev/null 2>&1 </dev/null", root.appendingPathComponent(command[0]).path] + command.dropFirst()
     process.currentDirectoryURL = root
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
-    let (exited, continuation) = AsyncStream.makeStream(of: Void.self)
-    process.terminationHandler = { _ in continuation.finish() }
     try process.run()
-    for await _ in exited {}
+    // Polled: the server the script starts keeps running after the script has ended.
+    let deadline = ContinuousClock.now + .seconds(60)
+    while process.isRunning {
+        try #require(ContinuousClock.now < deadline, "\(command.joined(separator: " ")) did not end within 60 s")
+        try await Task.sleep(for: .milliseconds(50))
+    }
     return process.terminationStatus
 }

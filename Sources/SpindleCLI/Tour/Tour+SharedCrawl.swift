@@ -5,10 +5,12 @@ import SpindleServer
 extension TourSections {
     static let sharedCrawl = TourSection(title: "One crawl, two workers, through PostgreSQL") { tour in
         tour.say("""
-            When one machine is not enough, several crawlers share one frontier in PostgreSQL: \
-            each leases URLs with SELECT ... FOR UPDATE SKIP LOCKED, so no two workers fetch the \
-            same page, and a lease that expires (a worker died) goes back to the others. Here two \
-            workers, each with its own connection pool, crawl one local site together.
+            When one machine is not enough, several `spindle crawl` processes share one frontier \
+            in PostgreSQL (--frontier postgres://… --crawl-id NAME): each leases URLs with \
+            SELECT ... FOR UPDATE SKIP LOCKED, so no two workers fetch the same page; a worker \
+            that dies has its leases taken over once they expire (--lease); --per-host and \
+            --delay hold over all workers together, and robots.txt is fetched once for the crawl. \
+            Here two worker processes follow the links of one local site together.
             """)
         guard let url = ProcessInfo.processInfo.environment["SPINDLE_POSTGRES_URL"], !url.isEmpty else {
             tour.line("  PostgreSQL is not configured for this run: set SPINDLE_POSTGRES_URL=postgres://user@host/db")
@@ -19,58 +21,53 @@ extension TourSections {
         let site = try await BlogSite.start(BlogSiteConfiguration(pages: pages, latency: .milliseconds(20)))
         defer { Task { await site.stop() } }
         let crawlID = "tour-\(UUID().uuidString.prefix(8))"
-        let selector = try CSSSelector("a.post-item-title")
-        let fetcher = try Fetcher()
-        do {
-            let seeds = try (1...pages).map { FrontierEntry(try CanonicalURL(site.listPageURL($0))) }
-            let first = try await PostgresFrontier(url: url, crawlID: crawlID, workerID: "worker-1")
-            _ = try await first.add(seeds)
-            let second = try await PostgresFrontier(url: url, crawlID: crawlID, workerID: "worker-2")
-            let processor = PageProcessor(fetcher: fetcher, extraction: .selection(selector))
-            let (counts, elapsed) = try await tour.time {
-                try await withThrowingTaskGroup(of: Int.self) { group in
-                    for frontier in [first, second] {
-                        group.addTask { try await sharedCrawlWorker(frontier, processor: processor) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-tour-\(crawlID)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outputs = (1...2).map { folder.appendingPathComponent("worker-\($0).jsonl").path }
+        let (statuses, elapsed) = try await tour.time {
+            try await withThrowingTaskGroup(of: Int32.self) { group in
+                for output in outputs {
+                    group.addTask {
+                        try await runWorker([
+                            "crawl", "--frontier", url, "--crawl-id", crawlID, "--follow", "a.post-item-title, a.p_next",
+                            "--select", "a.post-item-title", "--concurrency", "8", "--per-host", "8", "--quiet", "--output", output,
+                            site.listPageURL(1).absoluteString,
+                        ])
                     }
-                    return try await group.reduce(into: []) { $0.append($1) }
                 }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            let records = try await first.allRecords()
-            let expected = Set(site.expectedRecords(forPages: 1...pages).map(SiteLink.init))
-            let got = records.compactMap(SiteLink.init)
-            tour.line("  pages per worker: \(counts.map(String.init).joined(separator: " + ")) = \(counts.reduce(0, +)) of \(pages), in \(tour.format(elapsed))")
-            tour.line("  records: \(got.count), expected \(expected.count), duplicates \(got.count - Set(got).count)")
-            try await first.close()
-            try await second.close()
-            try await fetcher.shutdown()
-            guard counts.reduce(0, +) == pages, Set(got) == expected, got.count == expected.count else {
-                throw TourCheckFailed("the shared crawl lost or repeated pages")
+        }
+        let perWorker = try outputs.map { path in
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+                try JSONDecoder().decode(CrawlRecord.self, from: Data(line.utf8))
             }
-        } catch {
-            try? await fetcher.shutdown()
-            throw error
+        }
+        let got = perWorker.flatMap { $0 }.compactMap(SiteLink.init)
+        let expected = Set(site.expectedRecords(forPages: 1...pages).map(SiteLink.init))
+        let fetched = site.requestLog.snapshot().requestsByPath.filter { $0.key != "/robots.txt" }
+        tour.line("  records per worker: \(perWorker.map { String($0.count) }.joined(separator: " + ")) = \(got.count), expected \(expected.count), duplicates \(got.count - Set(got).count), in \(tour.format(elapsed))")
+        tour.line("  the site saw \(fetched.count) pages, \(fetched.values.filter { $0 > 1 }.count) of them more than once; robots.txt \(site.requestLog.requests(to: "/robots.txt")) time(s)")
+        guard statuses.allSatisfy({ $0 == 0 }) else {
+            throw TourCheckFailed("a worker exited with status \(statuses.first { $0 != 0 }!)")
+        }
+        guard Set(got) == expected, got.count == expected.count else {
+            throw TourCheckFailed("the shared crawl lost or repeated records")
         }
     }
 }
 
-/// One worker: lease, fetch and parse, record done with the records, until the crawl is finished.
-private func sharedCrawlWorker(_ frontier: PostgresFrontier, processor: PageProcessor) async throws -> Int {
-    var done = 0
-    while true {
-        let leased = try await frontier.lease(limit: 4)
-        if leased.isEmpty {
-            if try await frontier.isFinished() { return done }
-            try await Task.sleep(for: .milliseconds(20))
-            continue
-        }
-        for lease in leased {
-            let outcome = await processor.process(PageTask(url: lease.url.url, depth: lease.depth))
-            if let failure = outcome.failure {
-                try await frontier.fail(lease.url, error: failure.reason)
-            } else {
-                _ = try await frontier.complete(lease.url, records: outcome.records, discovered: [])
-                done += 1
-            }
-        }
-    }
+/// Runs this `spindle` executable with `arguments` to its end; returns its exit status.
+private func runWorker(_ arguments: [String]) async throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+    process.arguments = arguments
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    let (exited, continuation) = AsyncStream.makeStream(of: Void.self)
+    process.terminationHandler = { _ in continuation.finish() }
+    try process.run()
+    for await _ in exited {}
+    return process.terminationStatus
 }
