@@ -39,6 +39,23 @@ struct WireCodingTests {
         #expect(try WireCoding.decode(Int?.self, from: WireCoding.encode(Int?.none)) == nil)
     }
 
+    @Test("arrays of integers, doubles and flags are packed, round-trip exactly, and reject bad bytes")
+    func packedArrays() throws {
+        let ints = [0, 1, -1, Int.max, Int.min, 112_272_535_095_293]
+        let packedInts = try WireCoding.encode(ints)
+        #expect(packedInts.count == 5 + 8 * ints.count, "one tag, a count, 8 bytes each")
+        #expect(try WireCoding.decode([Int].self, from: packedInts) == ints)
+        let doubles = [0.0, -2.5, .infinity, .leastNonzeroMagnitude]
+        #expect(try WireCoding.decode([Double].self, from: try WireCoding.encode(doubles)) == doubles)
+        let flags = [true, false, false, true]
+        #expect(try WireCoding.decode([Bool].self, from: try WireCoding.encode(flags)) == flags)
+        #expect(try WireCoding.decode([Int].self, from: try WireCoding.encode([Int]())) == [])
+
+        #expect(throws: WireCoding.Failure.self) { try WireCoding.decode([Int].self, from: Array(packedInts.dropLast())) }
+        #expect(throws: WireCoding.Failure.self) { try WireCoding.decode([Int].self, from: try WireCoding.encode(flags)) }
+        #expect(throws: WireCoding.Failure.self) { try WireCoding.decode([Bool].self, from: [7, 2, 0]) }
+    }
+
     @Test("truncated, trailing or mistyped bytes are errors, not crashes")
     func malformed() throws {
         let bytes = try WireCoding.encode([1, 2, 3])

@@ -18,6 +18,7 @@ enum WireCoding {
     }
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        if let packed = PackedArray.encode(value) { return packed }
         let box = NodeBox()
         try encodeValue(value, into: box, codingPath: [])
         var out: [UInt8] = []
@@ -26,6 +27,7 @@ enum WireCoding {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        if let packed = try PackedArray.decode(type, from: bytes) { return packed }
         var offset = 0
         let node = try read(bytes, &offset)
         guard offset == bytes.count else { throw Failure(description: "\(bytes.count - offset) trailing bytes") }
@@ -83,6 +85,68 @@ enum WireCoding {
             }
             return .keyed(fields)
         case let tag: throw Failure(description: "unknown tag \(tag)")
+        }
+    }
+}
+
+// MARK: - Packed arrays
+
+/// The common case of a process pool's chunk, an array of integers, flags or numbers, as one tag,
+/// a count and the raw 8-byte (or 1-byte) values: no node per element. Only whole values of these
+/// types are packed; an array inside another value takes the general path.
+enum PackedArray {
+    static let intTag: UInt8 = 5
+    static let doubleTag: UInt8 = 6
+    static let boolTag: UInt8 = 7
+
+    static func encode<T>(_ value: T) -> [UInt8]? {
+        switch value {
+        case let ints as [Int]: return pack(ints, tag: intTag) { UInt64(bitPattern: Int64($0)) }
+        case let doubles as [Double]: return pack(doubles, tag: doubleTag) { $0.bitPattern }
+        case let flags as [Bool]:
+            var out: [UInt8] = [boolTag]
+            out.reserveCapacity(5 + flags.count)
+            out.appendLittleEndian(UInt32(flags.count))
+            for flag in flags { out.append(flag ? 1 : 0) }
+            return out
+        default: return nil
+        }
+    }
+
+    /// The array if `bytes` hold a packed one of type `T`; nil when `T` is not a packable array.
+    static func decode<T>(_ type: T.Type, from bytes: [UInt8]) throws -> T? {
+        if T.self == [Int].self {
+            return try unpack(bytes, tag: intTag, width: 8) { Int(Int64(bitPattern: $0)) } as? T
+        } else if T.self == [Double].self {
+            return try unpack(bytes, tag: doubleTag, width: 8) { Double(bitPattern: $0) } as? T
+        } else if T.self == [Bool].self {
+            return try unpack(bytes, tag: boolTag, width: 1) { $0 != 0 } as? T
+        }
+        return nil
+    }
+
+    private static func pack<E>(_ values: [E], tag: UInt8, _ bits: (E) -> UInt64) -> [UInt8] {
+        var out: [UInt8] = [tag]
+        out.reserveCapacity(5 + 8 * values.count)
+        out.appendLittleEndian(UInt32(values.count))
+        for value in values { out.appendLittleEndian(bits(value)) }
+        return out
+    }
+
+    private static func unpack<E>(_ bytes: [UInt8], tag: UInt8, width: Int, _ make: (UInt64) -> E) throws -> [E] {
+        guard bytes.count >= 5, bytes[0] == tag else {
+            throw WireCoding.Failure(description: "expected a packed array (tag \(tag)), got tag \(bytes.first.map(String.init) ?? "none")")
+        }
+        let count = Int(bytes[1]) | Int(bytes[2]) << 8 | Int(bytes[3]) << 16 | Int(bytes[4]) << 24
+        guard bytes.count == 5 + count * width else {
+            throw WireCoding.Failure(description: "a packed array of \(count) needs \(5 + count * width) bytes, got \(bytes.count)")
+        }
+        return bytes.withUnsafeBytes { raw in
+            (0..<count).map { index in
+                let offset = 5 + index * width
+                if width == 1 { return make(UInt64(raw[offset])) }
+                return make(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            }
         }
     }
 }
