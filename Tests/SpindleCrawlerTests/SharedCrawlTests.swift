@@ -94,8 +94,7 @@ struct SharedCrawlTests {
                 try #require(ContinuousClock.now < deadline, "the crawl did not get going")
                 try await Task.sleep(for: .milliseconds(5))
             }
-            let restart = try await runScript(["scripts/postgres-test-cluster.sh", "restart", directory])
-            #expect(restart == 0, "pg_ctl restart")
+            try await restartServer(directory)
             #expect(site.requestLog.totalRequests < 1_000, "restarted mid-crawl")
             let runs = try await workers.value
             for run in runs { #expect(run.status == 0, "\(run.standardError)") }
@@ -200,20 +199,29 @@ struct SharedCrawl {
     }
 }
 
-/// Runs a script of this repository (path relative to its root) to its end, its output
-/// discarded; returns its status, or fails after 60 s.
-private func runScript(_ command: [String]) async throws -> Int32 {
+/// Restarts the test cluster in `directory` with scripts/postgres-test-cluster.sh; returns
+/// once the server logs that it accepts connections again (fails after 60 s).
+private func restartServer(_ directory: String) async throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let log = URL(fileURLWithPath: directory).appendingPathComponent("server.log")
+    let ready = "database system is ready to accept connections"
+    func readyCount() -> Int {
+        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: ready).count - 1
+    }
+    let before = readyCount()
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", "\"$0\" \"$@\" >/dev/null 2>&1 </dev/null", root.appendingPathComponent(command[0]).path] + command.dropFirst()
-    process.currentDirectoryURL = root
+    process.executableURL = root.appendingPathComponent("scripts/postgres-test-cluster.sh")
+    process.arguments = ["restart", directory]
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
     try process.run()
-    // Polled: the server the script starts keeps running after the script has ended.
+    // The server's log says when it is back; the script's own end is not waited for (under
+    // the test runner its `su` may linger), it is stopped by its PID once the server is up.
     let deadline = ContinuousClock.now + .seconds(60)
-    while process.isRunning {
-        try #require(ContinuousClock.now < deadline, "\(command.joined(separator: " ")) did not end within 60 s")
+    while readyCount() <= before {
+        try #require(ContinuousClock.now < deadline, "the PostgreSQL server did not come back within 60 s")
         try await Task.sleep(for: .milliseconds(50))
     }
-    return process.terminationStatus
+    if process.isRunning { kill(process.processIdentifier, SIGTERM) }
 }
