@@ -40,6 +40,14 @@ struct ProcessPoolTests {
         #expect(results == (0..<10_000).map { $0 * $0 })
         let unchunked = try await onThread { try pool.map(SquareJob.self, [3, 1, 2]).collect() }
         #expect(unchunked == [9, 1, 4])
+        // next() then collect(): collect starts where next() left off, mid-chunk.
+        let (firstThree, rest) = try await onThread {
+            let results = try pool.map(SquareJob.self, Array(0..<250), chunkSize: 100)
+            let firstThree = try (0..<3).map { _ in try results.next()! }
+            return (firstThree, try results.collect())
+        }
+        #expect(firstThree == [0, 1, 4])
+        #expect(rest == (3..<250).map { $0 * $0 })
         await pool.shutdownGracefully()
     }
 
@@ -102,6 +110,13 @@ struct ProcessPoolTests {
         #expect(unknown?.description.contains("fixture.unregistered") == true)
         let badInput = await #expect(throws: SpindleError.self) { try await pool.run(MistypedSquareJob.self, "x") }
         #expect(badInput?.code == .codingFailed)
+        let inMap = try await onThread { () -> SpindleError? in
+            do {
+                _ = try pool.map(ThrowingJob.self, ["x", "y", "z"], chunkSize: 2).collect()
+                return nil
+            } catch let error as SpindleError { return error }
+        }
+        #expect(inMap?.code == .jobFailed && inMap?.description.contains("refused x") == true, "collect throws the first item's error")
         #expect(try await pool.run(SquareJob.self, 5) == 25)
         #expect(pool.statistics.workerRestarts == 0)
         await pool.shutdownGracefully()

@@ -90,7 +90,27 @@ public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendabl
     public func collect() throws -> [T] {
         var values: [T] = []
         values.reserveCapacity(count)
-        while let value = try next() { values.append(value) }
+        guard case .chunks(let chunks, let size, let total) = source else {
+            while let value = try next() { values.append(value) }
+            return values
+        }
+        // A chunk at a time: one wait per chunk, not one per item.
+        let start = lock.withLock { () -> Int in
+            defer { position = total }
+            return position
+        }
+        var chunkIndex = start / size
+        do {
+            while chunkIndex < chunks.count {
+                let results = try chunks[chunkIndex].result(timeout: deadline?.remaining ?? nil)
+                let first = chunkIndex == start / size ? start % size : 0
+                for result in results[first...] { values.append(try result.get()) }
+                chunkIndex += 1
+            }
+        } catch {
+            for future in chunks[Swift.min(chunkIndex + 1, chunks.count)...] { future.cancel() }
+            throw error
+        }
         return values
     }
 
