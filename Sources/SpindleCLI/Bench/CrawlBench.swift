@@ -57,6 +57,9 @@ struct CrawlBench: AsyncParsableCommand {
     @Option(name: .customLong("follow-runs"), help: "Runs of each frontier in the link-following comparison (medians are reported).")
     var followRuns = 5
 
+    @Option(help: ArgumentHelp("Also compare workers sharing a crawl on this PostgreSQL server (2 and 4) with one process on SQLite.", valueName: "postgres-url"))
+    var frontier: String?
+
     @Option(help: "Which part to run: engines (engines vs the course's crawlers), follow (the frontier crawl), or all.")
     var only: CrawlBenchPart = .all
 
@@ -89,6 +92,9 @@ struct CrawlBench: AsyncParsableCommand {
         }
         if only != .engines {
             try await measureFollowing(into: &report, problems: &problems, scratch: scratch)
+        }
+        if let frontier {
+            try await measureSharedPostgres(url: frontier, into: &report, problems: &problems, scratch: scratch)
         }
         #if DEBUG
         report.notes.append("Debug build: build with -c release for figures worth quoting.")
