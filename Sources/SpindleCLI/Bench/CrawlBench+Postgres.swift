@@ -39,14 +39,13 @@ extension CrawlBench {
         let start = ContinuousClock.now
         let outputs = try await withThrowingTaskGroup(of: String.self) { group in
             for worker in 0..<workers {
-                let arguments = [BenchServerProcess.currentExecutable(), "crawl"] + store + [
+                let summaryPath = scratch.appendingPathComponent("shared-\(worker).summary").path
+                let arguments = ["crawl"] + store + [
                     "--follow", "a.post-item-title, .pager a", "--select", "a.post-item-title", "--concurrency", "\(concurrency)",
                     "--per-host", "\(concurrency)", "--output", scratch.appendingPathComponent("shared-\(worker).jsonl").path,
                     "--json-summary", "--quiet", site.listPageURL(1).absoluteString,
                 ]
-                group.addTask {
-                    try await Task.detached { try PythonPeer.run(arguments) }.value
-                }
+                group.addTask { try await Self.runWorker(arguments, summaryPath: summaryPath) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -64,5 +63,31 @@ extension CrawlBench {
             problems.append("\(workers) worker(s) on \(store[0]) crawled \(done) of \(followPages) pages")
         }
         return Double(done) / seconds
+    }
+
+    /// Runs `spindle arguments` with its standard output and error in `summaryPath` (the
+    /// --json-summary line comes last), awaiting its end without blocking a thread: the site
+    /// runs in this process, on the same threads.
+    private static func runWorker(_ arguments: [String], summaryPath: String) async throws -> String {
+        FileManager.default.createFile(atPath: summaryPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: summaryPath))
+        defer { try? log.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BenchServerProcess.currentExecutable())
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = log
+        process.standardError = log
+        let (exited, continuation) = AsyncStream.makeStream(of: Void.self)
+        process.terminationHandler = { _ in continuation.finish() }
+        try process.run()
+        for await _ in exited {}
+        // The handler can run a moment before the status is recorded; this wait is that moment.
+        process.waitUntilExit()
+        let output = (try? String(contentsOfFile: summaryPath, encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            throw PythonPeer.Failure(description: "spindle \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(output.suffix(500))")
+        }
+        return output
     }
 }

@@ -69,5 +69,7 @@ private func runWorker(_ arguments: [String]) async throws -> Int32 {
     process.terminationHandler = { _ in continuation.finish() }
     try process.run()
     for await _ in exited {}
+    // The handler can run a moment before the status is recorded; this wait is that moment.
+    process.waitUntilExit()
     return process.terminationStatus
 }

@@ -114,7 +114,7 @@ extension PostgresFrontier {
     }
 
     static func describe(_ error: any Error) -> String {
-        if error is OutageTimeout { return "no connection could be made" }
+        if error is OutageTimeout { return "no answer within \(attemptLimit) per attempt" }
         if let error = error as? PSQLError {
             return error.serverInfo?[.message] ?? error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
         }
@@ -123,7 +123,9 @@ extension PostgresFrontier {
 
     /// Inserts the entries not already known within ``FrontierLimits``; returns how many were new.
     ///
-    /// The crawl's row is locked first: that keeps `maxPages` exact across workers, and it
+    /// The crawl's row is locked first (FOR NO KEY UPDATE: the records inserted before in the
+    /// same transaction hold a key-share lock on it through their foreign key, which FOR UPDATE
+    /// would have to upgrade, deadlocking two workers completing at once): that keeps `maxPages` exact across workers, and it
     /// orders inserting transactions, so two workers adding the same new links in different
     /// orders queue up instead of deadlocking on the unique index.
     func insert(_ entries: [FrontierEntry], now: Date, on connection: PostgresConnection) async throws -> Int {
@@ -131,7 +133,7 @@ extension PostgresFrontier {
         guard !candidates.isEmpty else { return 0 }
         var remaining = Int.max
         let counts = try await connection.query(
-            "SELECT url_count FROM spindle_crawls WHERE crawl_id = \(crawlID) FOR UPDATE", logger: logger)
+            "SELECT url_count FROM spindle_crawls WHERE crawl_id = \(crawlID) FOR NO KEY UPDATE", logger: logger)
         for try await count in counts.decode(Int.self) {
             if let maxPages = limits.maxPages { remaining = max(0, maxPages - count) }
         }
