@@ -274,6 +274,12 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         if let element = ring.tryDequeue() {
             atomicMemoryFence(ordering: .sequentiallyConsistent)
             if sleepingPutters.pointee.load(ordering: .sequentiallyConsistent) > 0 { wakePutter(lockHeld: lockHeld) }
+            // One of the last elements of a shut-down queue: getters that went to sleep waiting
+            // for it (a put was still writing it) must wake to see the queue drained.
+            if shutDownMode.pointee.load(ordering: .sequentiallyConsistent) != BlockingQueueMode.open
+                && sleepingGetters.pointee.load(ordering: .sequentiallyConsistent) > 0 {
+                wakeAllGetters(lockHeld: lockHeld)
+            }
             return element
         }
         let mode = shutDownMode.pointee.load(ordering: .sequentiallyConsistent)
@@ -287,6 +293,15 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     @usableFromInline
     func wakeGetter(lockHeld: Bool) {
         if lockHeld { wakeGetterLocked() } else { lock.withLock { wakeGetterLocked() } }
+    }
+
+    @usableFromInline
+    func wakeAllGetters(lockHeld: Bool) {
+        func wake() {
+            signalledGetters = sleepingGetters.pointee.load(ordering: .sequentiallyConsistent)
+            notEmpty.broadcast()
+        }
+        if lockHeld { wake() } else { lock.withLock { wake() } }
     }
 
     @usableFromInline
