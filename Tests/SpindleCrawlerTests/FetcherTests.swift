@@ -122,7 +122,11 @@ struct FetcherTests {
     @Test("many fetches to one host run concurrently, never more than maxConnectionsPerHost")
     func perHostConcurrency() async throws {
         let slowSite = BlogSiteConfiguration(pages: 2, postsPerPage: 5, latency: .seconds(2))
-        try await Support.withSiteAndFetcher(site: slowSite) { site, fetcher async throws in
+        // 50 connections opened at once while the rest of the suite runs: give them time to connect.
+        var patient = FetchConfiguration()
+        patient.connectTimeout = .seconds(60)
+        patient.totalTimeout = .seconds(120)
+        try await Support.withSiteAndFetcher(site: slowSite, fetch: patient) { site, fetcher async throws in
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<50 { group.addTask { try await fetcher.fetch(site.listPageURL(1)).status } }
                 for try await status in group { #expect(status == 200) }
@@ -132,7 +136,8 @@ struct FetcherTests {
             #expect(site.requestLog.maxInFlight > 8)
             #expect(site.requestLog.maxInFlight <= 50)
         }
-        try await Support.withSiteAndFetcher(site: slowSite, fetch: FetchConfiguration(maxConnectionsPerHost: 4)) { site, fetcher async throws in
+        patient.maxConnectionsPerHost = 4
+        try await Support.withSiteAndFetcher(site: slowSite, fetch: patient) { site, fetcher async throws in
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<12 { group.addTask { try await fetcher.fetch(site.listPageURL(2)).status } }
                 for try await status in group { #expect(status == 200) }
