@@ -323,10 +323,9 @@ public final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         }
     }
 
-    @usableFromInline
-    func wakeJoiners(lockHeld: Bool = false) {
+    private func wakeJoiners() {
         if sleepingJoiners.pointee.load(ordering: .sequentiallyConsistent) > 0 {
-            if lockHeld { allTasksDone.broadcast() } else { lock.withLock { allTasksDone.broadcast() } }
+            lock.withLock { allTasksDone.broadcast() }
         }
     }
 
