@@ -19,8 +19,11 @@ struct EngineFailureTests {
             let huge = site.url(for: .hugeBody)
             let stalled = site.url(for: .stall)
             let urls = [site.listPageURL(1), closed, missing, huge, stalled, site.listPageURL(2)]
-            // The read timeout tells a 30 s stall from a busy machine (tests run in parallel).
-            let fetch = FetchConfiguration(readTimeout: .seconds(2), totalTimeout: .seconds(20), maxBodySize: 1024 * 1024)
+            // The read timeout tells a 30 s stall from a busy machine (tests run in parallel); the
+            // connect timeout is long so that a refusal, which is immediate, is never overtaken
+            // by the request's connect deadline on a machine busy building and testing at once.
+            let fetch = FetchConfiguration(
+                connectTimeout: .seconds(30), readTimeout: .seconds(4), totalTimeout: .seconds(25), maxBodySize: 1024 * 1024)
             let (summary, sink) = try await Support.crawl(urls, engine: engine, concurrency: 3, fetch: fetch)
 
             #expect(summary.pages == 6)
