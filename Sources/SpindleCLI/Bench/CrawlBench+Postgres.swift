@@ -66,27 +66,12 @@ extension CrawlBench {
     }
 
     /// Runs `spindle arguments` with its standard output and error in `summaryPath` (the
-    /// --json-summary line comes last), awaiting its end without blocking a thread: the site
-    /// runs in this process, on the same threads.
+    /// --json-summary line comes last).
     private static func runWorker(_ arguments: [String], summaryPath: String) async throws -> String {
-        FileManager.default.createFile(atPath: summaryPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: summaryPath))
-        defer { try? log.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BenchServerProcess.currentExecutable())
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
-        let (exited, continuation) = AsyncStream.makeStream(of: Void.self)
-        process.terminationHandler = { _ in continuation.finish() }
-        try process.run()
-        for await _ in exited {}
-        // The handler can run a moment before the status is recorded; this wait is that moment.
-        process.waitUntilExit()
+        let status = try await SpindleChild.run(arguments, outputPath: summaryPath)
         let output = (try? String(contentsOfFile: summaryPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw PythonPeer.Failure(description: "spindle \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(output.suffix(500))")
+        guard status == 0 else {
+            throw PythonPeer.Failure(description: "spindle \(arguments.joined(separator: " ")) exited with \(status): \(output.suffix(500))")
         }
         return output
     }

@@ -29,7 +29,7 @@ extension TourSections {
             try await withThrowingTaskGroup(of: Int32.self) { group in
                 for output in outputs {
                     group.addTask {
-                        try await runWorker([
+                        try await SpindleChild.run([
                             "crawl", "--frontier", url, "--crawl-id", crawlID, "--follow", "a.post-item-title, a.p_next",
                             "--select", "a.post-item-title", "--concurrency", "8", "--per-host", "8", "--quiet", "--output", output,
                             site.listPageURL(1).absoluteString,
@@ -56,20 +56,4 @@ extension TourSections {
             throw TourCheckFailed("the shared crawl lost or repeated records")
         }
     }
-}
-
-/// Runs this `spindle` executable with `arguments` to its end; returns its exit status.
-private func runWorker(_ arguments: [String]) async throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
-    let (exited, continuation) = AsyncStream.makeStream(of: Void.self)
-    process.terminationHandler = { _ in continuation.finish() }
-    try process.run()
-    for await _ in exited {}
-    // The handler can run a moment before the status is recorded; this wait is that moment.
-    process.waitUntilExit()
-    return process.terminationStatus
 }

@@ -12,6 +12,7 @@ enum TourSections {
         subprocesses,
         coroutines,
         echoServer,
+        resumableCrawl,
         sharedCrawl,
         decisionChart,
     ]
