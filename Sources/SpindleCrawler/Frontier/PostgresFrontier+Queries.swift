@@ -121,22 +121,34 @@ extension PostgresFrontier {
         return "\(error)"
     }
 
-    /// Inserts the entries not already known within ``FrontierLimits``; returns how many were new.
+    /// Locks the crawl's row (FOR NO KEY UPDATE, which does not conflict with the key-share
+    /// locks that inserted records take through their foreign key) and returns how many more
+    /// URLs ``FrontierLimits/maxPages`` admits (`Int.max` without a cap).
     ///
-    /// The crawl's row is locked first (FOR NO KEY UPDATE: the records inserted before in the
-    /// same transaction hold a key-share lock on it through their foreign key, which FOR UPDATE
-    /// would have to upgrade, deadlocking two workers completing at once): that keeps `maxPages` exact across workers, and it
-    /// orders inserting transactions, so two workers adding the same new links in different
-    /// orders queue up instead of deadlocking on the unique index.
-    func insert(_ entries: [FrontierEntry], now: Date, on connection: PostgresConnection) async throws -> Int {
-        var candidates = entries.filter { limits.admits(depth: $0.depth) }
-        guard !candidates.isEmpty else { return 0 }
+    /// With a cap, a transaction that inserts URLs takes this lock before anything else, so
+    /// that `maxPages` holds exactly across workers: those transactions run one at a time.
+    func lockCrawlRow(on connection: PostgresConnection) async throws -> Int {
         var remaining = Int.max
         let counts = try await connection.query(
             "SELECT url_count FROM spindle_crawls WHERE crawl_id = \(crawlID) FOR NO KEY UPDATE", logger: logger)
         for try await count in counts.decode(Int.self) {
             if let maxPages = limits.maxPages { remaining = max(0, maxPages - count) }
         }
+        return remaining
+    }
+
+    /// Inserts the entries not already known, in their order, up to `remaining` of them;
+    /// returns how many were new. Call ``countInserted(_:on:)`` after the transaction's other
+    /// writes.
+    ///
+    /// Without a cap no lock is taken first: inserting transactions wait for each other only on
+    /// the URLs they both insert, and a report's own row is updated after its inserts, so an
+    /// insert never waits for a transaction that is itself waiting (workers that find the same
+    /// new links in opposite orders can still deadlock; PostgreSQL breaks that, and
+    /// ``transaction(_:_:)`` runs the loser again).
+    func insertURLs(_ entries: [FrontierEntry], remaining: Int, now: Date, on connection: PostgresConnection) async throws -> Int {
+        var candidates = entries.filter { limits.admits(depth: $0.depth) }
+        var remaining = remaining
         var added = 0
         // Without a cap one statement inserts everything; with one, insert in slices no larger
         // than the room left, since only the database knows which entries are new.
@@ -157,11 +169,15 @@ extension PostgresFrontier {
             added += inserted
             if remaining != .max { remaining -= inserted }
         }
-        if added > 0 {
-            try await connection.query(
-                "UPDATE spindle_crawls SET url_count = url_count + \(added) WHERE crawl_id = \(crawlID)", logger: logger)
-        }
         return added
+    }
+
+    /// Adds `added` to the crawl's URL count: the transaction's last write, since it locks the
+    /// crawl's row until the commit.
+    func countInserted(_ added: Int, on connection: PostgresConnection) async throws {
+        guard added > 0 else { return }
+        try await connection.query(
+            "UPDATE spindle_crawls SET url_count = url_count + \(added) WHERE crawl_id = \(crawlID)", logger: logger)
     }
 
     /// What a report (complete, retry, fail) finds on the row of `url`.

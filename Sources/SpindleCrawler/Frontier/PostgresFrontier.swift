@@ -142,7 +142,10 @@ public final class PostgresFrontier: Frontier {
 
     public func add(_ entries: [FrontierEntry]) async throws -> Int {
         try await transaction("add URLs") { connection in
-            try await self.insert(entries, now: Date(), on: connection)
+            let remaining = self.limits.maxPages == nil ? Int.max : try await self.lockCrawlRow(on: connection)
+            let added = try await self.insertURLs(entries, remaining: remaining, now: Date(), on: connection)
+            try await self.countInserted(added, on: connection)
+            return added
         }
     }
 
@@ -168,11 +171,10 @@ public final class PostgresFrontier: Frontier {
         defer { release(url) }
         return try await transaction("complete \(url)") { connection in
             let now = Date()
+            // The order matters (see ``insertURLs(_:remaining:now:on:)``): with a cap the crawl's
+            // row first; this row's update after the inserts; the count last.
+            let remaining = self.limits.maxPages == nil ? Int.max : try await self.lockCrawlRow(on: connection)
             guard case .leased(let id) = try await self.reportTarget(url, token: token, on: connection) else { return 0 }
-            try await connection.query("""
-                UPDATE spindle_urls SET state = 'done', lease_owner = NULL, lease_expires = NULL, report_token = \(token), updated_at = \(now)
-                WHERE id = \(id)
-                """, logger: self.logger)
             if !records.isEmpty {
                 let json = "[" + records.map(\.jsonLine).joined(separator: ",") + "]"
                 try await connection.query("""
@@ -184,7 +186,13 @@ public final class PostgresFrontier: Frontier {
                     ORDER BY r.position
                     """, logger: self.logger)
             }
-            return try await self.insert(discovered, now: now, on: connection)
+            let added = try await self.insertURLs(discovered, remaining: remaining, now: now, on: connection)
+            try await connection.query("""
+                UPDATE spindle_urls SET state = 'done', lease_owner = NULL, lease_expires = NULL, report_token = \(token), updated_at = \(now)
+                WHERE id = \(id)
+                """, logger: self.logger)
+            try await self.countInserted(added, on: connection)
+            return added
         }
     }
 
