@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import SpindleServer
 import Testing
 @testable import SpindleCrawler
 
@@ -81,6 +83,38 @@ struct FrontierPostgresTests {
             #expect(try await fast.allRecords() == [.page(page: url.string, status: 200, bytes: 1, title: "on time")])
             try await slow.close()
             try await fast.close()
+        }
+    }
+
+    @Test("a worker whose lease was taken over while it worked drops its outcome with a note and goes on; the new holder's stands")
+    func takenOverLeaseIsDropped() async throws {
+        try await withBlogSite(BlogSiteConfiguration(pages: 1)) { site in
+            try await withFrontierFixture(.postgres) { fixture in
+                let slow = try await fixture.openPostgres(workerID: "slow", leaseDuration: .seconds(1))
+                let fast = try await fixture.openPostgres(workerID: "fast")
+                let url = try CanonicalURL(site.listPageURL(1).absoluteString)
+                _ = try await slow.add([FrontierEntry(url)])
+                let start = Date()
+                let stale = try #require(try await slow.lease(limit: 1, now: start).first)
+                #expect(try await fast.lease(limit: 1, now: start.addingTimeInterval(2)).map(\.url) == [url])
+
+                let notes = NoteLog()
+                let report = try await withFetcher { fetcher in
+                    let work = FrontierPageWork(
+                        frontier: slow, fetcher: fetcher, robots: nil,
+                        options: FrontierCrawlOptions(extraction: .pageSummary, scope: try CrawlScope())
+                    ) { event in
+                        if case .note(let note) = event { notes.append(note) }
+                    }
+                    return try await work.run(stale)
+                }
+                #expect(report.added == 0 && !report.retried)
+                #expect(notes.all.contains { $0.contains("worker fast took it over") && $0.contains("dropped") }, "\(notes.all)")
+                #expect(try await slow.allRecords().isEmpty, "nothing of the late worker's is stored")
+                #expect(try await fast.status().leased == 1, "still the new holder's to report")
+                try await slow.close()
+                try await fast.close()
+            }
         }
     }
 
@@ -167,4 +201,11 @@ struct FrontierPostgresConfigurationTests {
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.contains(problem) == true)
     }
+}
+
+/// Notes a crawl posted, from any task.
+private final class NoteLog: Sendable {
+    private let notes = Mutex<[String]>([])
+    func append(_ note: String) { notes.withLock { $0.append(note) } }
+    var all: [String] { notes.withLock { $0 } }
 }

@@ -30,9 +30,22 @@ struct FrontierPageWork: Sendable {
 
     /// Works on `leased` and reports its outcome to the frontier.
     ///
+    /// A lease that another worker took over meanwhile (this one lost the shared frontier for
+    /// longer than a lease) is not an error: the outcome here is dropped with a note, and the
+    /// worker that holds the URL now reports it.
+    ///
     /// - Throws: `CancellationError` when the crawl was stopped at once (nothing reported);
     ///   what the frontier throws when it cannot store the outcome.
     func run(_ leased: LeasedURL) async throws -> Report {
+        do {
+            return try await attempt(leased)
+        } catch let error as FrontierError where error.code == .notLeased {
+            observer(.note("\(error.message); this worker's outcome for it is dropped"))
+            return Report(host: leased.host)
+        }
+    }
+
+    private func attempt(_ leased: LeasedURL) async throws -> Report {
         var report = Report(host: leased.host)
         if let robots {
             let (policy, _, note) = await robots.policy(for: leased.url)
