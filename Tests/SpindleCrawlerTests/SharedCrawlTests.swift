@@ -80,6 +80,23 @@ struct SharedCrawlTests {
         }
     }
 
+    @Test("--delay holds over all workers: one request at a time to the host, each at least the delay after the one before")
+    func delayAcrossWorkers() async throws {
+        let crawl = try SharedCrawl()
+        // 1 list page + 7 posts = 8 pages, 200 ms apart whichever worker fetches them: at least
+        // 1.4 s in all. Two workers each keeping only its own delay would take about half.
+        try await withBlogSite(BlogSiteConfiguration(pages: 1, postsPerPage: 7)) { site in
+            let start = ContinuousClock.now
+            let runs = try await crawl.runWorkers(2, site: site, extra: ["--delay", "200ms"])
+            let elapsed = ContinuousClock.now - start
+            for run in runs { #expect(run.status == 0, "\(run.standardError)") }
+            #expect(site.requestLog.maxInFlight == 1, "one request at a time over both workers, saw \(site.requestLog.maxInFlight)")
+            #expect(elapsed >= .milliseconds(1_400), "8 pages spaced 200 ms apart take at least 1.4 s, took \(elapsed)")
+            let records = try (1...2).flatMap { try crawl.records(ofWorker: $0) }
+            #expect(records.count == 7 && Set(records) == Set(Self.expected(site, pages: 1)))
+        }
+    }
+
     @Test(
         "PostgreSQL restarted mid-crawl: the workers wait for it and finish; exact, each page fetched once",
         .enabled(if: testPostgresDirectory != nil, "set SPINDLE_TEST_POSTGRES_DIR (the cluster's folder; scripts/test.sh does) to restart the server")
