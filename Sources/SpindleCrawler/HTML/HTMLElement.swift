@@ -34,7 +34,11 @@ public struct HTMLElement {
 
     /// ``text`` with each run of whitespace replaced by one space and the ends trimmed.
     public var trimmedText: String {
-        let text = self.text
+        Self.trimmed(text)
+    }
+
+    /// `text` trimmed and collapsed as ``trimmedText`` does, for text gathered without a tree.
+    static func trimmed(_ text: String) -> String {
         // ASCII whitespace at the ends cannot be part of a longer character when what lies
         // between is collapsed already (ASCII and CJK only): trim it on bytes.
         let utf8 = text.utf8

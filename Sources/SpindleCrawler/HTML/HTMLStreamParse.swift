@@ -1,0 +1,252 @@
+import CLibXML2
+
+/// The selectors of one extraction, compiled for a streaming parse: their distinct compounds,
+/// each evaluated once per start tag into a bit of a mask, and each query's chains as indices
+/// into that table.
+struct HTMLStreamProgram: Sendable {
+    /// A chain of ``HTMLStreamSelector/Chain`` with its compounds replaced by bit numbers.
+    struct Chain: Sendable {
+        var compounds: [Int]
+        var childOfPrevious: [Bool]
+    }
+
+    /// At most 64, so that what an element matches fits in one `UInt64`.
+    var compounds: [HTMLStreamSelector.Compound] = []
+    /// Per query, its alternatives.
+    var queries: [[Chain]] = []
+    /// Per query, whether its matches need their text.
+    var wantsText: [Bool] = []
+
+    static let maximumCompounds = 64
+    static let maximumQueries = 32
+
+    /// The program for `selectors`, or nil when they have more compounds or queries than fit.
+    init?(_ selectors: [(HTMLStreamSelector, text: Bool)]) {
+        guard selectors.count <= Self.maximumQueries else { return nil }
+        var numbers: [HTMLStreamSelector.Compound: Int] = [:]
+        for (selector, text) in selectors {
+            var chains: [Chain] = []
+            for chain in selector.chains {
+                var indices: [Int] = []
+                for compound in chain.compounds {
+                    if let number = numbers[compound] {
+                        indices.append(number)
+                    } else {
+                        guard compounds.count < Self.maximumCompounds else { return nil }
+                        numbers[compound] = compounds.count
+                        indices.append(compounds.count)
+                        compounds.append(compound)
+                    }
+                }
+                chains.append(Chain(compounds: indices, childOfPrevious: chain.childOfPrevious))
+            }
+            queries.append(chains)
+            wantsText.append(text)
+        }
+    }
+}
+
+/// The state of one streaming parse, driven by libxml2's SAX callbacks (see
+/// ``HTMLStreamExtractor``): a stack of open elements, each with the compounds it matched, and
+/// the text of matched elements still open.
+///
+/// The text gathered is the text the tree would hold: with blanks kept (libxml2's default,
+/// which HTMLDocument keeps), the parser reports every piece of text, whitespace included, to the
+/// `characters` callback, and the tree builder keeps all of it — except at the document level,
+/// outside any element.
+///
+/// One thing the tree builder does cannot be seen in the events alone: after `</html>`, more
+/// content starts a new `<html>`, which libxml2 2.9's tree builder (`xmlSAX2StartElement`)
+/// appends to the document's first child when that is the first root element — so the page's
+/// root element gets a second `<html>` inside it, its text grows, and `html > html` matches.
+/// The stack does the same: it reopens the first root element around each later one.
+struct HTMLStreamParse {
+    struct OpenElement {
+        /// Bit i: the element matches compound i.
+        var matched: UInt64
+        /// `matched` of this element and all its ancestors together.
+        var ancestry: UInt64
+        var childElements = 0
+        /// The capture gathering this element's text, if any.
+        var capture: Int?
+    }
+
+    /// A matched element (or the title), in document order.
+    struct Capture {
+        var queries: UInt32
+        var isTitle: Bool
+        var href: String?
+        var textStart: Int
+        var text: String?
+    }
+
+    let program: HTMLStreamProgram
+    let wantsTitle: Bool
+
+    /// Index 0 stands for the document, so every element has a parent entry.
+    private(set) var stack = [OpenElement(matched: 0, ancestry: 0)]
+    /// The text of the open captures: each starts at its `textStart` and ends where the buffer
+    /// stood when its element ended (nested captures share it).
+    private var text: [UInt8] = []
+    private(set) var captures: [Capture] = []
+    private var openCaptures = 0
+    private var titleFound = false
+    /// The `href` of the first `<base>` that has one.
+    private(set) var baseHref: String?
+
+    /// What the document's first child is: nothing yet, the first root element, or something
+    /// else (a DOCTYPE, which the tree always puts first, a comment, a processing instruction).
+    private enum FirstChild { case none, rootElement, other }
+    private var firstChild = FirstChild.none
+    /// The first root element once it has ended, to be reopened around later root elements.
+    private var closedRoot: OpenElement?
+    /// Whether `stack[1]` is the reopened first root element.
+    private var rootReopened = false
+
+    init(program: HTMLStreamProgram, wantsTitle: Bool) {
+        self.program = program
+        self.wantsTitle = wantsTitle
+        stack.reserveCapacity(64)
+        text.reserveCapacity(1024)
+    }
+
+    // MARK: Events
+
+    mutating func startElement(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        if stack.count == 1 {
+            switch firstChild {
+            case .none: firstChild = .rootElement
+            case .rootElement: reopenRoot()
+            case .other: break
+            }
+        }
+        let parent = stack.count - 1
+        stack[parent].childElements += 1
+        let tag = HTMLStartTag(name: name, attributes: attributes, position: stack[parent].childElements)
+
+        var matched: UInt64 = 0
+        for (bit, compound) in program.compounds.enumerated() where compound.matches(tag) {
+            matched |= 1 << UInt64(bit)
+        }
+        stack.append(OpenElement(matched: matched, ancestry: stack[parent].ancestry | matched))
+
+        var queries: UInt32 = 0
+        var needsText = false
+        if matched != 0 {
+            let depth = stack.count - 1
+            for (query, chains) in program.queries.enumerated() where chains.contains(where: { matches($0, at: depth) }) {
+                queries |= 1 << UInt32(query)
+                needsText = needsText || program.wantsText[query]
+            }
+        }
+        let isTitle = wantsTitle && !titleFound && HTMLTreeWalk.equals(name, Self.titleName)
+        if isTitle { titleFound = true }
+        if queries != 0 || isTitle {
+            let href = queries == 0 ? nil : tag.value(of: Self.hrefName).map { String(decoding: $0, as: UTF8.self) }
+            captures.append(Capture(queries: queries, isTitle: isTitle, href: href, textStart: text.count))
+            if needsText || isTitle {
+                stack[stack.count - 1].capture = captures.count - 1
+                openCaptures += 1
+            }
+        }
+        if baseHref == nil, HTMLTreeWalk.equals(name, Self.baseName), let href = tag.value(of: Self.hrefName) {
+            baseHref = String(decoding: href, as: UTF8.self)
+        }
+    }
+
+    mutating func endElement() {
+        // The parser pairs every end with a start; the guard only keeps the document entry.
+        guard stack.count > 1, let element = stack.popLast() else { return }
+        if let capture = element.capture {
+            finish(capture)
+        }
+        if stack.count == 2, rootReopened {
+            rootReopened = false
+            endElement()
+        } else if stack.count == 1, firstChild == .rootElement {
+            closedRoot = element
+        }
+    }
+
+    /// A comment or processing instruction, which matters only as the document's first child.
+    mutating func otherNode() {
+        if stack.count == 1, firstChild == .none {
+            firstChild = .other
+        }
+    }
+
+    /// A DOCTYPE: the tree makes its DTD node the document's first child wherever it appears.
+    mutating func doctype() {
+        firstChild = .other
+    }
+
+    private mutating func reopenRoot() {
+        guard let root = closedRoot else { return }
+        closedRoot = nil
+        if let capture = root.capture {
+            captures[capture].textStart = text.count
+            openCaptures += 1
+        }
+        stack.append(root)
+        rootReopened = true
+    }
+
+    /// Text, from character data or a character reference, or the content of a `<script>` or
+    /// `<style>` (a CDATA node in the tree).
+    mutating func characters(_ characters: UnsafePointer<xmlChar>, count: Int) {
+        guard openCaptures > 0, count > 0 else { return }
+        text.append(contentsOf: UnsafeBufferPointer(start: characters, count: count))
+    }
+
+    /// Finishes captures whose elements the parser never ended (it ends them all at the end
+    /// of the input, so this is a safeguard).
+    mutating func finish() {
+        while stack.count > 1 {
+            endElement()
+        }
+    }
+
+    private mutating func finish(_ capture: Int) {
+        let start = captures[capture].textStart
+        // A reopened root element's text continues what it had.
+        captures[capture].text = (captures[capture].text ?? "") + String(decoding: text[start...], as: UTF8.self)
+        openCaptures -= 1
+        if openCaptures == 0 {
+            text.removeAll(keepingCapacity: true)
+        }
+    }
+
+    // MARK: Matching
+
+    /// Whether the element at `depth` in the stack matches `chain`, given what it and its
+    /// ancestors matched.
+    private func matches(_ chain: HTMLStreamProgram.Chain, at depth: Int) -> Bool {
+        let last = chain.compounds.count - 1
+        guard stack[depth].matched & (1 << UInt64(chain.compounds[last])) != 0 else { return false }
+        return matches(chain, step: last, at: depth)
+    }
+
+    /// Whether compounds `0..<step` of `chain` match ancestors of the element at `depth`, which
+    /// matches compound `step`.
+    private func matches(_ chain: HTMLStreamProgram.Chain, step: Int, at depth: Int) -> Bool {
+        if step == 0 { return true }
+        let needed: UInt64 = 1 << UInt64(chain.compounds[step - 1])
+        if chain.childOfPrevious[step] {
+            let parent = depth - 1
+            return parent >= 1 && stack[parent].matched & needed != 0 && matches(chain, step: step - 1, at: parent)
+        }
+        var ancestor = depth - 1
+        // `ancestry` says whether any ancestor further up could still match.
+        while ancestor >= 1, stack[ancestor].ancestry & needed != 0 {
+            if stack[ancestor].matched & needed != 0, matches(chain, step: step - 1, at: ancestor) {
+                return true
+            }
+            ancestor -= 1
+        }
+        return false
+    }
+
+    private static let titleName = Array("title".utf8)
+    private static let baseName = Array("base".utf8)
+    private static let hrefName = Array("href".utf8)
+}
