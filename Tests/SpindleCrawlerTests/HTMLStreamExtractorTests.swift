@@ -215,6 +215,39 @@ struct HTMLStreamExtractorTests {
     }
 }
 
+@Suite("PageProcessor records, streamed or from the tree")
+struct PageProcessorStreamTests {
+    private func page(_ html: String, contentType: String = "text/html; charset=utf-8") -> FetchedPage {
+        FetchedPage(requestedURL: pageURL, url: pageURL, status: 200, headers: ["Content-Type": contentType], body: Array(html.utf8))
+    }
+
+    private func treeRecords(_ html: String, _ selector: CSSSelector) throws -> [CrawlRecord] {
+        try HTMLDocument(html: html, url: pageURL).select(selector).map {
+            .selection(page: pageURL.absoluteString, href: $0.absoluteURL(for: "href")?.absoluteString, text: $0.trimmedText)
+        }
+    }
+
+    @Test("streamable and non-streamable selectors both give the tree's records", arguments: ["a.c", "ul > li > a", "li + li", "li:last-child a", "a ~ a"])
+    func selection(source: String) throws {
+        let selector = try CSSSelector(source)
+        let html = "<base href=/b/><ul><li><a class=c href=1> one </a><li><a href=2>two</a><a class=c href=3>three</a></ul>"
+        let records = PageProcessor.records(from: page(html), pageURL: pageURL.absoluteString, extraction: .selection(selector))
+        #expect(!records.isEmpty)
+        #expect(records == (try treeRecords(html, selector)))
+    }
+
+    @Test("a page summary's title is the document's; a body that is not HTML has none")
+    func pageSummary() throws {
+        let html = "<head><title>\n  A   title &amp; more </title></head><body><title>second</title></body>"
+        let records = PageProcessor.records(from: page(html), pageURL: "p", extraction: .pageSummary)
+        #expect(records == [.page(page: "p", status: 200, bytes: html.utf8.count, title: "A title & more")])
+        let json = PageProcessor.records(from: page("<title>x</title>", contentType: "application/json"), pageURL: "p", extraction: .pageSummary)
+        #expect(json == [.page(page: "p", status: 200, bytes: 16, title: nil)])
+        let untitled = PageProcessor.records(from: page("<p>no title</p>"), pageURL: "p", extraction: .pageSummary)
+        #expect(untitled == [.page(page: "p", status: 200, bytes: 15, title: nil)])
+    }
+}
+
 /// A small deterministic generator (SplitMix64), so a failing soup can be reproduced.
 private struct SplitMix64: RandomNumberGenerator {
     var state: UInt64

@@ -187,7 +187,43 @@ struct FrontierPageWork: Sendable {
                 ? [.page(page: pageURL, status: page.status, bytes: page.bytes, title: nil)] : []
             return (records, [])
         }
-        let document = HTMLDocument(html: page.decoded().text, url: page.url)
+        let text = page.decoded().text
+        let (records, followed) = streamedExtract(text, page: page, pageURL: pageURL) ?? documentExtract(text, page: page, pageURL: pageURL)
+        var seen = Set<CanonicalURL>()
+        var links: [FrontierEntry] = []
+        for href in followed {
+            guard let url = options.scope.admitting(href), seen.insert(url).inserted else { continue }
+            links.append(FrontierEntry(url, depth: leased.depth + 1))
+        }
+        return (records, links)
+    }
+
+    /// The records and the `href`s of the links to follow, in one streaming pass; nil when a
+    /// selector needs the tree.
+    private func streamedExtract(_ text: String, page: FetchedPage, pageURL: String) -> ([CrawlRecord], [URL])? {
+        var queries: [HTMLStreamQuery] = []
+        if case .selection(let selector) = options.extraction {
+            queries.append(HTMLStreamQuery(selector))
+        }
+        if let follow = options.follow {
+            queries.append(HTMLStreamQuery(follow, text: false))
+        }
+        guard let extractor = HTMLStreamExtractor(queries, title: options.extraction == .pageSummary) else { return nil }
+        let result = extractor.extract(html: text, url: page.url)
+        let records: [CrawlRecord]
+        switch options.extraction {
+        case .pageSummary:
+            records = [.page(page: pageURL, status: page.status, bytes: page.bytes, title: result.title)]
+        case .selection:
+            records = result.matches[0].map { .selection(page: pageURL, href: $0.href?.absoluteString, text: $0.text) }
+        }
+        let followed = options.follow == nil ? [] : result.matches[queries.count - 1].compactMap(\.href)
+        return (records, followed)
+    }
+
+    /// The records and the `href`s of the links to follow, from the page's tree.
+    private func documentExtract(_ text: String, page: FetchedPage, pageURL: String) -> ([CrawlRecord], [URL]) {
+        let document = HTMLDocument(html: text, url: page.url)
         let records: [CrawlRecord]
         switch options.extraction {
         case .pageSummary:
@@ -198,13 +234,7 @@ struct FrontierPageWork: Sendable {
             }
         }
         guard let follow = options.follow else { return (records, []) }
-        var seen = Set<CanonicalURL>()
-        var links: [FrontierEntry] = []
-        for element in (try? document.select(follow)) ?? [] {
-            guard let href = element.absoluteURL(for: "href"), let url = options.scope.admitting(href), seen.insert(url).inserted else { continue }
-            links.append(FrontierEntry(url, depth: leased.depth + 1))
-        }
-        return (records, links)
+        return (records, ((try? document.select(follow)) ?? []).compactMap { $0.absoluteURL(for: "href") })
     }
 
     private static func reason(_ error: any Error) -> String {
