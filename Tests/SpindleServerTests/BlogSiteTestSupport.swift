@@ -7,9 +7,10 @@ import Testing
 /// Helpers the blog site's tests share: one-shot GETs, anchor extraction with plain string
 /// matching (this target does not link the crawler's HTML parser), and bounded waiting.
 enum BlogSiteTestSupport {
-    /// GET `path` on its own connection.
-    static func get(_ site: BlogSite, _ path: String, userAgent: String? = nil) async throws -> TestClient.Response {
-        try await TestClient.withClient(host: "127.0.0.1", port: site.baseURL.port!) { client in
+    /// GET `path` on its own connection; `timeout` bounds the whole response (the test client
+    /// counts from the request, not from the last byte read).
+    static func get(_ site: BlogSite, _ path: String, userAgent: String? = nil, timeout: Duration = .seconds(15)) async throws -> TestClient.Response {
+        try await TestClient.withClient(host: "127.0.0.1", port: site.baseURL.port!, configuration: .init(timeout: timeout)) { client in
             if let userAgent {
                 return try await client.get(path, headers: [.userAgent: userAgent])
             }
