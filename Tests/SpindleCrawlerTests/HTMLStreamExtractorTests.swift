@@ -80,6 +80,7 @@ private let streamableSelectors = [
     "[disabled]", "[selected=selected]", "[checked]", "[value='']", ".pager a", "#main a", "div#main_flow a.post-item-title",
     "article.post-item a", "h2", ".headline", "#post_list > article", "footer a", "#footer a", "[role=heading]",
     "_x", "-x", "a.Post-Item-Title", "A.post-item-title", "html > html", "html html a", "html:first-child", "html:nth-child(2)",
+    "p div div a", "div > div > div a", "div div > div > a", "ul li a, div > a, td a",
 ]
 
 /// The tree's answer: what ``PageProcessor`` made of a selection before there was a stream.

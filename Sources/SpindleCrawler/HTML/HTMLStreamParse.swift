@@ -1,54 +1,69 @@
 import CLibXML2
 
-/// The selectors of one extraction, compiled for a streaming parse: their distinct compounds,
-/// each evaluated once per start tag into a bit of a mask, and each query's chains as indices
-/// into that table.
+/// The selectors of one extraction, compiled for a streaming parse.
+///
+/// Each distinct compound is evaluated once per start tag, into a bit of a mask. Each step of a
+/// chain (a compound and the combinator before it) is a bit too: an element "reaches" step k
+/// when it matches the step's compound and its parent (for `>`) or one of its ancestors (for a
+/// space) reached step k − 1. An element matches a query when it reaches the last step of one
+/// of its chains. Every element is decided from its parent's entry alone, in time linear in
+/// the number of steps, however deep the page nests.
 struct HTMLStreamProgram: Sendable {
-    /// A chain of ``HTMLStreamSelector/Chain`` with its compounds replaced by bit numbers.
-    struct Chain: Sendable {
-        var compounds: [Int]
-        var childOfPrevious: [Bool]
+    struct Step: Sendable {
+        /// The bit of the compound this step matches.
+        var compound: Int
+        /// The bit of the step before it in its chain, if any.
+        var previous: Int?
+        /// Whether the previous step must be reached by the parent, not any ancestor.
+        var child: Bool
     }
 
     /// At most 64, so that what an element matches fits in one `UInt64`.
     var compounds: [HTMLStreamSelector.Compound] = []
-    /// Per query, its alternatives.
-    var queries: [[Chain]] = []
+    /// At most 64, for the same reason.
+    var steps: [Step] = []
+    /// Per query, the bits of its chains' last steps.
+    var queries: [UInt64] = []
     /// Per query, whether its matches need their text.
     var wantsText: [Bool] = []
 
-    static let maximumCompounds = 64
+    static let maximumBits = 64
     static let maximumQueries = 32
 
-    /// The program for `selectors`, or nil when they have more compounds or queries than fit.
+    /// The program for `selectors`, or nil when they have more compounds, steps or queries
+    /// than fit.
     init?(_ selectors: [(HTMLStreamSelector, text: Bool)]) {
         guard selectors.count <= Self.maximumQueries else { return nil }
         var numbers: [HTMLStreamSelector.Compound: Int] = [:]
         for (selector, text) in selectors {
-            var chains: [Chain] = []
+            var finals: UInt64 = 0
             for chain in selector.chains {
-                var indices: [Int] = []
-                for compound in chain.compounds {
-                    if let number = numbers[compound] {
-                        indices.append(number)
+                var previous: Int?
+                for (compound, child) in zip(chain.compounds, chain.childOfPrevious) {
+                    let number: Int
+                    if let known = numbers[compound] {
+                        number = known
                     } else {
-                        guard compounds.count < Self.maximumCompounds else { return nil }
-                        numbers[compound] = compounds.count
-                        indices.append(compounds.count)
+                        guard compounds.count < Self.maximumBits else { return nil }
+                        number = compounds.count
+                        numbers[compound] = number
                         compounds.append(compound)
                     }
+                    guard steps.count < Self.maximumBits else { return nil }
+                    steps.append(Step(compound: number, previous: previous, child: child))
+                    previous = steps.count - 1
                 }
-                chains.append(Chain(compounds: indices, childOfPrevious: chain.childOfPrevious))
+                finals |= 1 << UInt64(steps.count - 1)
             }
-            queries.append(chains)
+            queries.append(finals)
             wantsText.append(text)
         }
     }
 }
 
 /// The state of one streaming parse, driven by libxml2's SAX callbacks (see
-/// ``HTMLStreamExtractor``): a stack of open elements, each with the compounds it matched, and
-/// the text of matched elements still open.
+/// ``HTMLStreamExtractor``): a stack of open elements, each with the selector steps it reached,
+/// and the text of matched elements still open.
 ///
 /// The text gathered is the text the tree would hold: with blanks kept (libxml2's default,
 /// which HTMLDocument keeps), the parser reports every piece of text, whitespace included, to the
@@ -62,10 +77,10 @@ struct HTMLStreamProgram: Sendable {
 /// The stack does the same: it reopens the first root element around each later one.
 struct HTMLStreamParse {
     struct OpenElement {
-        /// Bit i: the element matches compound i.
-        var matched: UInt64
-        /// `matched` of this element and all its ancestors together.
-        var ancestry: UInt64
+        /// Bit i: the element reaches step i of the program.
+        var reached: UInt64
+        /// `reached` of this element and all its ancestors together.
+        var reachedOnPath: UInt64
         var childElements = 0
         /// The capture gathering this element's text, if any.
         var capture: Int?
@@ -84,7 +99,7 @@ struct HTMLStreamParse {
     let wantsTitle: Bool
 
     /// Index 0 stands for the document, so every element has a parent entry.
-    private(set) var stack = [OpenElement(matched: 0, ancestry: 0)]
+    private(set) var stack = [OpenElement(reached: 0, reachedOnPath: 0)]
     /// The text of the open captures: each starts at its `textStart` and ends where the buffer
     /// stood when its element ended (nested captures share it).
     private var text: [UInt8] = []
@@ -128,13 +143,22 @@ struct HTMLStreamParse {
         for (bit, compound) in program.compounds.enumerated() where compound.matches(tag) {
             matched |= 1 << UInt64(bit)
         }
-        stack.append(OpenElement(matched: matched, ancestry: stack[parent].ancestry | matched))
+        var reached: UInt64 = 0
+        if matched != 0 {
+            for (bit, step) in program.steps.enumerated() where matched & (1 << UInt64(step.compound)) != 0 {
+                if let previous = step.previous {
+                    let before = step.child ? stack[parent].reached : stack[parent].reachedOnPath
+                    guard before & (1 << UInt64(previous)) != 0 else { continue }
+                }
+                reached |= 1 << UInt64(bit)
+            }
+        }
+        stack.append(OpenElement(reached: reached, reachedOnPath: stack[parent].reachedOnPath | reached))
 
         var queries: UInt32 = 0
         var needsText = false
-        if matched != 0 {
-            let depth = stack.count - 1
-            for (query, chains) in program.queries.enumerated() where chains.contains(where: { matches($0, at: depth) }) {
+        if reached != 0 {
+            for (query, finals) in program.queries.enumerated() where reached & finals != 0 {
                 queries |= 1 << UInt32(query)
                 needsText = needsText || program.wantsText[query]
             }
@@ -214,36 +238,6 @@ struct HTMLStreamParse {
         if openCaptures == 0 {
             text.removeAll(keepingCapacity: true)
         }
-    }
-
-    // MARK: Matching
-
-    /// Whether the element at `depth` in the stack matches `chain`, given what it and its
-    /// ancestors matched.
-    private func matches(_ chain: HTMLStreamProgram.Chain, at depth: Int) -> Bool {
-        let last = chain.compounds.count - 1
-        guard stack[depth].matched & (1 << UInt64(chain.compounds[last])) != 0 else { return false }
-        return matches(chain, step: last, at: depth)
-    }
-
-    /// Whether compounds `0..<step` of `chain` match ancestors of the element at `depth`, which
-    /// matches compound `step`.
-    private func matches(_ chain: HTMLStreamProgram.Chain, step: Int, at depth: Int) -> Bool {
-        if step == 0 { return true }
-        let needed: UInt64 = 1 << UInt64(chain.compounds[step - 1])
-        if chain.childOfPrevious[step] {
-            let parent = depth - 1
-            return parent >= 1 && stack[parent].matched & needed != 0 && matches(chain, step: step - 1, at: parent)
-        }
-        var ancestor = depth - 1
-        // `ancestry` says whether any ancestor further up could still match.
-        while ancestor >= 1, stack[ancestor].ancestry & needed != 0 {
-            if stack[ancestor].matched & needed != 0, matches(chain, step: step - 1, at: ancestor) {
-                return true
-            }
-            ancestor -= 1
-        }
-        return false
     }
 
     private static let titleName = Array("title".utf8)
