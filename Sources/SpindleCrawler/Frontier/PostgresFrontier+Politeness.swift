@@ -89,10 +89,11 @@ extension PostgresFrontier {
         var leased: [LeasedURL] = []
         var perHost: [String: Int] = [:]
         for try await (id, text, host, depth, attempts) in rows.decode((Int64, String, String, Int, Int).self) {
-            guard leased.count < limit, let url = try? CanonicalURL(text) else { continue }
+            guard leased.count < limit else { continue }
             var cap = min(maxPerHost, room[host] ?? politeness.perHost ?? .max)
             if hostDelay[host, default: politeness.delay] > .zero { cap = min(cap, 1) }
-            guard perHost[host, default: 0] < cap else { continue }
+            // The cap first: parsing a URL costs more than the rest of the row.
+            guard perHost[host, default: 0] < cap, let url = try? CanonicalURL(text) else { continue }
             perHost[host, default: 0] += 1
             chosen.append(id)
             leased.append(LeasedURL(url: url, depth: depth, attempts: attempts))

@@ -16,10 +16,11 @@ import PostgresNIO
 ///
 /// Version 2 also adds `spindle_urls.report_token`: the token of the last lease or report that
 /// changed the row, so a transaction retried after a lost connection can tell whether its first
-/// attempt committed.
+/// attempt committed. Version 3 adds the function `spindle_complete`, which stores a page's
+/// outcome in one round trip (see ``PostgresFrontierSchema/completeFunction``).
 enum PostgresFrontierSchema {
     /// The schema version this Spindle writes.
-    static let currentVersion = 2
+    static let currentVersion = 3
 
     /// An arbitrary constant naming the advisory lock that serialises migrations.
     private static let migrationLockKey = 0x5350_494E_444C_45 // "SPINDLE"
@@ -94,7 +95,93 @@ enum PostgresFrontierSchema {
             )
             """,
         ],
+        3: [completeFunction],
     ]
+
+    /// `spindle_complete(crawl, worker, url, token, now, max_pages, records, urls, hosts, depths)`:
+    /// a page's report as one statement, so one round trip and plans PostgreSQL keeps, instead
+    /// of a transaction of six. Returns one row (outcome, detail, added): `done` with the number
+    /// of new URLs; `already` when a report with this token committed before; `missing`, `state`
+    /// (detail: the state) or `owner` (detail: the worker holding the lease) when the row is not
+    /// this worker's lease.
+    ///
+    /// The order of its steps keeps workers from deadlocking (see
+    /// ``PostgresFrontier/insertURLs(_:remaining:now:on:)``): the crawl's row first only with a
+    /// cap; the page's own row is locked, then its records and links inserted, then the row
+    /// updated; the URL count last.
+    static let completeFunction: PostgresQuery = """
+        CREATE OR REPLACE FUNCTION spindle_complete(
+            p_crawl TEXT, p_worker TEXT, p_url TEXT, p_token TEXT, p_now TIMESTAMPTZ, p_max_pages BIGINT,
+            p_records TEXT, p_urls TEXT[], p_hosts TEXT[], p_depths BIGINT[]
+        ) RETURNS TABLE (outcome TEXT, detail TEXT, added BIGINT)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            v_id BIGINT;
+            v_state TEXT;
+            v_owner TEXT;
+            v_token TEXT;
+            v_room BIGINT;
+            v_added BIGINT := 0;
+            v_count BIGINT;
+            i INTEGER;
+        BEGIN
+            IF p_max_pages IS NOT NULL THEN
+                SELECT url_count INTO v_count FROM spindle_crawls WHERE crawl_id = p_crawl FOR NO KEY UPDATE;
+                v_room := greatest(0, p_max_pages - coalesce(v_count, 0));
+            END IF;
+            SELECT u.id, u.state, u.lease_owner, u.report_token INTO v_id, v_state, v_owner, v_token
+                FROM spindle_urls u WHERE u.crawl_id = p_crawl AND u.url = p_url FOR UPDATE;
+            IF NOT FOUND THEN
+                RETURN QUERY SELECT 'missing'::TEXT, NULL::TEXT, 0::BIGINT;
+                RETURN;
+            ELSIF v_token = p_token THEN
+                RETURN QUERY SELECT 'already'::TEXT, NULL::TEXT, 0::BIGINT;
+                RETURN;
+            ELSIF v_state <> 'leased' THEN
+                RETURN QUERY SELECT 'state'::TEXT, v_state, 0::BIGINT;
+                RETURN;
+            ELSIF v_owner IS DISTINCT FROM p_worker THEN
+                RETURN QUERY SELECT 'owner'::TEXT, v_owner, 0::BIGINT;
+                RETURN;
+            END IF;
+            IF p_records IS NOT NULL THEN
+                INSERT INTO spindle_records (crawl_id, url_id, kind, page, href, text, status, bytes, title)
+                SELECT p_crawl, v_id, CASE WHEN r.value ? 'status' THEN 'page' ELSE 'selection' END,
+                       r.value->>'page', r.value->>'href', r.value->>'text', (r.value->>'status')::INT,
+                       (r.value->>'bytes')::BIGINT, r.value->>'title'
+                FROM jsonb_array_elements(p_records::JSONB) WITH ORDINALITY AS r(value, position)
+                ORDER BY r.position;
+            END IF;
+            IF v_room IS NULL THEN
+                WITH inserted AS (
+                    INSERT INTO spindle_urls (crawl_id, url, host, state, depth, added_at, updated_at)
+                    SELECT p_crawl, e.url, e.host, 'pending', e.depth, p_now, p_now
+                    FROM unnest(p_urls, p_hosts, p_depths) WITH ORDINALITY AS e(url, host, depth, position)
+                    ORDER BY e.position
+                    ON CONFLICT (crawl_id, url) DO NOTHING
+                    RETURNING 1
+                )
+                SELECT count(*) INTO v_added FROM inserted;
+            ELSE
+                -- With a cap, one at a time: only the database knows which links are new.
+                i := 1;
+                WHILE i <= coalesce(array_length(p_urls, 1), 0) AND v_added < v_room LOOP
+                    INSERT INTO spindle_urls (crawl_id, url, host, state, depth, added_at, updated_at)
+                    VALUES (p_crawl, p_urls[i], p_hosts[i], 'pending', p_depths[i], p_now, p_now)
+                    ON CONFLICT (crawl_id, url) DO NOTHING;
+                    IF FOUND THEN v_added := v_added + 1; END IF;
+                    i := i + 1;
+                END LOOP;
+            END IF;
+            UPDATE spindle_urls SET state = 'done', lease_owner = NULL, lease_expires = NULL, report_token = p_token, updated_at = p_now
+                WHERE id = v_id;
+            IF v_added > 0 THEN
+                UPDATE spindle_crawls SET url_count = url_count + v_added WHERE crawl_id = p_crawl;
+            END IF;
+            RETURN QUERY SELECT 'done'::TEXT, NULL::TEXT, v_added;
+        END
+        $$
+        """
 
     /// Creates or upgrades the tables, and registers `crawlID`.
     ///

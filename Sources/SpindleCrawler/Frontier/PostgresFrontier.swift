@@ -169,30 +169,25 @@ public final class PostgresFrontier: Frontier {
     public func complete(_ url: CanonicalURL, records: [CrawlRecord], discovered: [FrontierEntry]) async throws -> Int {
         let token = UUID().uuidString
         defer { release(url) }
-        return try await transaction("complete \(url)") { connection in
-            let now = Date()
-            // The order matters (see ``insertURLs(_:remaining:now:on:)``): with a cap the crawl's
-            // row first; this row's update after the inserts; the count last.
-            let remaining = self.limits.maxPages == nil ? Int.max : try await self.lockCrawlRow(on: connection)
-            guard case .leased(let id) = try await self.reportTarget(url, token: token, on: connection) else { return 0 }
-            if !records.isEmpty {
-                let json = "[" + records.map(\.jsonLine).joined(separator: ",") + "]"
-                try await connection.query("""
-                    INSERT INTO spindle_records (crawl_id, url_id, kind, page, href, text, status, bytes, title)
-                    SELECT \(self.crawlID), \(id), CASE WHEN r.value ? 'status' THEN 'page' ELSE 'selection' END,
-                           r.value->>'page', r.value->>'href', r.value->>'text', (r.value->>'status')::int,
-                           (r.value->>'bytes')::bigint, r.value->>'title'
-                    FROM jsonb_array_elements(\(json)::jsonb) WITH ORDINALITY AS r(value, position)
-                    ORDER BY r.position
-                    """, logger: self.logger)
-            }
-            let added = try await self.insertURLs(discovered, remaining: remaining, now: now, on: connection)
-            try await connection.query("""
-                UPDATE spindle_urls SET state = 'done', lease_owner = NULL, lease_expires = NULL, report_token = \(token), updated_at = \(now)
-                WHERE id = \(id)
+        let links = discovered.filter { limits.admits(depth: $0.depth) }
+        let json: String? = records.isEmpty ? nil : "[" + records.map(\.jsonLine).joined(separator: ",") + "]"
+        let (outcome, detail, added) = try await transaction("complete \(url)", transactional: false) { connection, _ in
+            let rows = try await connection.query("""
+                SELECT outcome, detail, added FROM spindle_complete(
+                    \(self.crawlID), \(self.workerID), \(url.string), \(token), \(Date()), \(self.limits.maxPages),
+                    \(json), \(links.map(\.url.string)), \(links.map(\.url.authority)), \(links.map(\.depth)))
                 """, logger: self.logger)
-            try await self.countInserted(added, on: connection)
-            return added
+            var result: (String, String?, Int)?
+            for try await row in rows.decode((String, String?, Int).self) { result = row }
+            guard let result else { throw FrontierError(.storageFailed, "spindle_complete returned no row for \(url)") }
+            return result
+        }
+        switch outcome {
+        case "done": return added
+        case "already": return 0
+        case "owner": throw FrontierError(.notLeased, "\(url) cannot be reported back: its lease expired and worker \(detail ?? "?") took it over")
+        case "state": throw FrontierError.notLeased(url, state: detail.flatMap(FrontierURLState.init(rawValue:)))
+        default: throw FrontierError.notLeased(url, state: nil)
         }
     }
 
