@@ -33,9 +33,10 @@ extension PostgresFrontier {
     /// An arbitrary constant naming the advisory lock that serialises one crawl's leases.
     static let leaseLockKey: Int32 = 0x5350_4C45 // "SPLE"
 
-    /// The lease itself (see ``lease(limit:now:excludingHosts:maxPerHost:)``), in the caller's
-    /// transaction. `token` marks the rows leased, so a retried transaction first returns what
-    /// an attempt that committed without an answer (the connection dropped) leased.
+    /// The lease itself (see ``lease(limit:now:excludingHosts:maxPerHost:)``): one call of
+    /// `spindle_lease` (``PostgresFrontierSchema/leaseFunction``). `token` marks the rows leased,
+    /// so a retry first returns what an attempt that committed without an answer (the
+    /// connection dropped) leased.
     func leaseRows(
         limit: Int, now: Date, excludingHosts: Set<String>, maxPerHost: Int, token: String, isRetry: Bool,
         on connection: PostgresConnection
@@ -52,67 +53,18 @@ extension PostgresFrontier {
             }
             if !earlier.isEmpty { return earlier }
         }
-        var excluded = excludingHosts
-        var room: [String: Int] = [:]
-        var hostDelay: [String: Duration] = [:]
-        if politeness.isShared {
-            try await connection.query(
-                "SELECT pg_advisory_xact_lock(\(Self.leaseLockKey), hashtext(\(crawlID)))", logger: logger)
-            if let perHost = politeness.perHost {
-                let live = try await connection.query("""
-                    SELECT host, count(*) FROM spindle_urls
-                    WHERE crawl_id = \(crawlID) AND state = 'leased' AND lease_expires >= \(now) GROUP BY host
-                    """, logger: logger)
-                for try await (host, count) in live.decode((String, Int).self) {
-                    if count >= perHost { excluded.insert(host) } else { room[host] = perHost - count }
-                }
-            }
-            let hosts = try await connection.query(
-                "SELECT host, next_allowed, crawl_delay_ms FROM spindle_hosts WHERE crawl_id = \(crawlID)", logger: logger)
-            for try await (host, nextAllowed, crawlDelay) in hosts.decode((String, Date?, Int64?).self) {
-                if let nextAllowed, nextAllowed > now { excluded.insert(host) }
-                if let crawlDelay { hostDelay[host] = max(politeness.delay, .milliseconds(crawlDelay)) }
-            }
-        }
+        // Enough rows that hosts at their limits can be skipped over, not so many that a lease
+        // locks much of the crawl.
         let scan = min(max(limit * 4, 64), 1_000)
         let rows = try await connection.query("""
-            SELECT id, url, host, depth, attempts FROM spindle_urls
-            WHERE crawl_id = \(crawlID)
-              AND ((state = 'pending' AND (not_before IS NULL OR not_before <= \(now)))
-                   OR (state = 'leased' AND lease_expires < \(now)))
-              AND NOT (host = ANY(\(Array(excluded))))
-            ORDER BY depth, id
-            LIMIT \(scan)
-            FOR UPDATE SKIP LOCKED
+            SELECT url, depth, attempts FROM spindle_lease(
+                \(crawlID), \(workerID), \(token), \(now), \(now.addingTimeInterval(leaseDuration.timeInterval)), \(limit),
+                \(scan), \(Array(excludingHosts)), \(maxPerHost), \(politeness.isShared), \(politeness.perHost),
+                \(Int(politeness.delay / .milliseconds(1))), \(Self.leaseLockKey))
             """, logger: logger)
-        var chosen: [Int64] = []
         var leased: [LeasedURL] = []
-        var perHost: [String: Int] = [:]
-        for try await (id, text, host, depth, attempts) in rows.decode((Int64, String, String, Int, Int).self) {
-            guard leased.count < limit else { continue }
-            var cap = min(maxPerHost, room[host] ?? politeness.perHost ?? .max)
-            if hostDelay[host, default: politeness.delay] > .zero { cap = min(cap, 1) }
-            // The cap first: parsing a URL costs more than the rest of the row.
-            guard perHost[host, default: 0] < cap, let url = try? CanonicalURL(text) else { continue }
-            perHost[host, default: 0] += 1
-            chosen.append(id)
-            leased.append(LeasedURL(url: url, depth: depth, attempts: attempts))
-        }
-        guard !chosen.isEmpty else { return [] }
-        let expires = now.addingTimeInterval(leaseDuration.timeInterval)
-        try await connection.query("""
-            UPDATE spindle_urls SET state = 'leased', lease_owner = \(workerID), lease_expires = \(expires),
-                report_token = \(token), updated_at = \(now)
-            WHERE id = ANY(\(chosen))
-            """, logger: logger)
-        let delayed = perHost.keys.filter { hostDelay[$0, default: politeness.delay] > .zero }
-        if politeness.isShared && !delayed.isEmpty {
-            let next = delayed.map { now.addingTimeInterval(hostDelay[$0, default: politeness.delay].timeInterval) }
-            try await connection.query("""
-                INSERT INTO spindle_hosts (crawl_id, host, next_allowed)
-                SELECT \(crawlID), h.host, h.next_allowed FROM unnest(\(delayed), \(next)) AS h(host, next_allowed)
-                ON CONFLICT (crawl_id, host) DO UPDATE SET next_allowed = EXCLUDED.next_allowed
-                """, logger: logger)
+        for try await (text, depth, attempts) in rows.decode((String, Int, Int).self) {
+            if let url = try? CanonicalURL(text) { leased.append(LeasedURL(url: url, depth: depth, attempts: attempts)) }
         }
         return leased
     }

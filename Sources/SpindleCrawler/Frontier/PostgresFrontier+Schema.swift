@@ -16,8 +16,9 @@ import PostgresNIO
 ///
 /// Version 2 also adds `spindle_urls.report_token`: the token of the last lease or report that
 /// changed the row, so a transaction retried after a lost connection can tell whether its first
-/// attempt committed. Version 3 adds the function `spindle_complete`, which stores a page's
-/// outcome in one round trip (see ``PostgresFrontierSchema/completeFunction``).
+/// attempt committed. Version 3 adds the functions `spindle_complete` and `spindle_lease`, which
+/// report a page and lease URLs in one round trip each (see ``completeFunction`` and
+/// ``leaseFunction``).
 enum PostgresFrontierSchema {
     /// The schema version this Spindle writes.
     static let currentVersion = 3
@@ -95,8 +96,92 @@ enum PostgresFrontierSchema {
             )
             """,
         ],
-        3: [completeFunction],
+        3: [completeFunction, leaseFunction],
     ]
+
+    /// `spindle_lease(...)`: due pending URLs and expired leases, shallowest first, skipping
+    /// rows other workers hold right now, excluded hosts and hosts at their limits; marks them
+    /// leased by the worker until `expires` and returns them (url, depth, attempts). One round
+    /// trip, where the statements it runs took seven.
+    ///
+    /// With shared politeness (`shared`) it first takes the crawl's lease lock (an advisory
+    /// lock held to the end of the statement's transaction, so leases are taken one worker at a
+    /// time), adds the hosts whose live leases reached `per_host` or whose next allowed start
+    /// is later to the excluded ones, caps each host at its remaining room and at one URL when
+    /// a delay applies (`delay_ms`, or the host's robots.txt `Crawl-delay` if longer), and sets
+    /// the next allowed start of the delayed hosts it leased. `max_per_host` caps every host.
+    static let leaseFunction: PostgresQuery = """
+        CREATE OR REPLACE FUNCTION spindle_lease(
+            p_crawl TEXT, p_worker TEXT, p_token TEXT, p_now TIMESTAMPTZ, p_expires TIMESTAMPTZ, p_limit BIGINT,
+            p_scan BIGINT, p_excluded TEXT[], p_max_per_host BIGINT, p_shared BOOLEAN, p_per_host BIGINT,
+            p_delay_ms BIGINT, p_lock_key INTEGER
+        ) RETURNS TABLE (url TEXT, depth INTEGER, attempts INTEGER)
+        LANGUAGE plpgsql AS $$
+        #variable_conflict use_column
+        DECLARE
+            v_excluded TEXT[] := coalesce(p_excluded, '{}');
+            v_ids BIGINT[];
+        BEGIN
+            IF p_shared THEN
+                PERFORM pg_advisory_xact_lock(p_lock_key, hashtext(p_crawl));
+                IF p_per_host IS NOT NULL THEN
+                    v_excluded := v_excluded || ARRAY(
+                        SELECT u.host FROM spindle_urls u
+                        WHERE u.crawl_id = p_crawl AND u.state = 'leased' AND u.lease_expires >= p_now
+                        GROUP BY u.host HAVING count(*) >= p_per_host);
+                END IF;
+                v_excluded := v_excluded || ARRAY(
+                    SELECT h.host FROM spindle_hosts h WHERE h.crawl_id = p_crawl AND h.next_allowed > p_now);
+            END IF;
+            WITH candidates AS (
+                SELECT u.id, u.host, u.depth AS d FROM spindle_urls u
+                WHERE u.crawl_id = p_crawl
+                  AND ((u.state = 'pending' AND (u.not_before IS NULL OR u.not_before <= p_now))
+                       OR (u.state = 'leased' AND u.lease_expires < p_now))
+                  AND NOT (u.host = ANY(v_excluded))
+                ORDER BY u.depth, u.id
+                LIMIT p_scan
+                FOR UPDATE SKIP LOCKED
+            ), live AS (
+                SELECT u.host, count(*) AS n FROM spindle_urls u
+                WHERE p_shared AND p_per_host IS NOT NULL AND u.crawl_id = p_crawl AND u.state = 'leased'
+                  AND u.lease_expires >= p_now AND u.host IN (SELECT c.host FROM candidates c)
+                GROUP BY u.host
+            ), ranked AS (
+                SELECT c.id, c.d,
+                       row_number() OVER (PARTITION BY c.host ORDER BY c.d, c.id) AS k,
+                       least(
+                           p_max_per_host,
+                           CASE WHEN p_shared AND p_per_host IS NOT NULL THEN p_per_host - coalesce(l.n, 0) ELSE p_max_per_host END,
+                           CASE WHEN greatest(p_delay_ms, CASE WHEN p_shared THEN h.crawl_delay_ms END) > 0 THEN 1 ELSE p_max_per_host END
+                       ) AS cap
+                FROM candidates c
+                LEFT JOIN live l ON l.host = c.host
+                LEFT JOIN spindle_hosts h ON h.crawl_id = p_crawl AND h.host = c.host
+            )
+            SELECT array_agg(r.id ORDER BY r.d, r.id) INTO v_ids
+            FROM (SELECT r.id, r.d FROM ranked r WHERE r.k <= r.cap ORDER BY r.d, r.id LIMIT p_limit) r;
+            IF v_ids IS NULL THEN
+                RETURN;
+            END IF;
+            UPDATE spindle_urls u SET state = 'leased', lease_owner = p_worker, lease_expires = p_expires,
+                   report_token = p_token, updated_at = p_now
+                WHERE u.id = ANY(v_ids);
+            IF p_shared THEN
+                INSERT INTO spindle_hosts (crawl_id, host, next_allowed)
+                SELECT p_crawl, x.host, p_now + make_interval(secs => x.delay_ms / 1000.0)
+                FROM (
+                    SELECT DISTINCT u.host, greatest(p_delay_ms, h.crawl_delay_ms) AS delay_ms
+                    FROM spindle_urls u LEFT JOIN spindle_hosts h ON h.crawl_id = p_crawl AND h.host = u.host
+                    WHERE u.id = ANY(v_ids)
+                ) x
+                WHERE x.delay_ms > 0
+                ON CONFLICT (crawl_id, host) DO UPDATE SET next_allowed = EXCLUDED.next_allowed;
+            END IF;
+            RETURN QUERY SELECT u.url, u.depth, u.attempts FROM spindle_urls u WHERE u.id = ANY(v_ids) ORDER BY u.depth, u.id;
+        END
+        $$
+        """
 
     /// `spindle_complete(crawl, worker, url, token, now, max_pages, records, urls, hosts, depths)`:
     /// a page's report as one statement, so one round trip and plans PostgreSQL keeps, instead
@@ -115,6 +200,7 @@ enum PostgresFrontierSchema {
             p_records TEXT, p_urls TEXT[], p_hosts TEXT[], p_depths BIGINT[]
         ) RETURNS TABLE (outcome TEXT, detail TEXT, added BIGINT)
         LANGUAGE plpgsql AS $$
+        #variable_conflict use_column
         DECLARE
             v_id BIGINT;
             v_state TEXT;

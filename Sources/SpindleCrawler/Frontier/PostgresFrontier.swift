@@ -155,7 +155,7 @@ public final class PostgresFrontier: Frontier {
         let token = UUID().uuidString
         // Due pending URLs and expired leases, skipping rows other workers hold right now and
         // hosts at their shared limits (see ``HostPoliteness``).
-        let leased = try await transaction("lease URLs") { connection, isRetry in
+        let leased = try await transaction("lease URLs", transactional: false) { connection, isRetry in
             try await self.leaseRows(
                 limit: limit, now: now, excludingHosts: excludingHosts, maxPerHost: maxPerHost, token: token, isRetry: isRetry,
                 on: connection)
