@@ -31,6 +31,13 @@ struct CrawlBench: AsyncParsableCommand {
             on SQLite: its peak RSS against the --follow-pages runs' (crawl.follow_sqlite.peak_rss, \
             MB, each child's own high-water mark; the goal is at most 1.5×).
 
+            With --frontier postgres://…: --follow-pages pages at 10 ms crawled by one process on \
+            SQLite and by 2 and 4 `spindle crawl --frontier` workers sharing one crawl, every \
+            process at --concurrency, the workers' shared --per-host the sum of theirs \
+            (crawl.shared_postgres.2_workers against SQLite, goal at least 0.7×; 4_workers against \
+            2, goal not slower), and 2 workers held to one process's --per-host over both \
+            (2_workers_one_budget, no goal).
+
             Every run's records are checked against what the site says it holds; a run that \
             returns the wrong records fails the suite. The Python crawlers' packages (aiohttp, \
             beautifulsoup4, requests) are installed with pip where missing.

@@ -55,7 +55,7 @@ extension PostgresFrontier {
         }
         // Enough rows that hosts at their limits can be skipped over, not so many that a lease
         // locks much of the crawl.
-        let scan = min(max(limit * 4, 64), 1_000)
+        let scan = min(max(limit * 4, 16), 1_000)
         let rows = try await connection.query("""
             SELECT url, depth, attempts FROM spindle_lease(
                 \(crawlID), \(workerID), \(token), \(now), \(now.addingTimeInterval(leaseDuration.timeInterval)), \(limit),

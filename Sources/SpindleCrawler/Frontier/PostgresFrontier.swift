@@ -253,7 +253,7 @@ public final class PostgresFrontier: Frontier {
     }
 
     public func isFinished() async throws -> Bool {
-        try await transaction("check for work") { connection in
+        try await transaction("check for work", transactional: false) { connection, _ in
             let rows = try await connection.query("""
                 SELECT EXISTS (SELECT 1 FROM spindle_urls WHERE crawl_id = \(self.crawlID) AND state IN ('pending', 'leased'))
                 """, logger: self.logger)
@@ -273,7 +273,7 @@ public final class PostgresFrontier: Frontier {
     /// an idle worker looks again shortly instead of ending or spinning. `nil` only when
     /// nothing is pending or leased.
     public func nextDueDate() async throws -> Date? {
-        try await transaction("find the next due URL") { connection in
+        try await transaction("find the next due URL", transactional: false) { connection, _ in
             let rows = try await connection.query("""
                 SELECT min(coalesce(not_before, added_at)) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'leased')
                 FROM spindle_urls WHERE crawl_id = \(self.crawlID) AND state IN ('pending', 'leased')
