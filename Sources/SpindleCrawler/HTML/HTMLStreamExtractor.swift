@@ -41,9 +41,10 @@ public struct HTMLStreamResult: Sendable {
 ///
 /// It gives exactly what an ``HTMLDocument`` of the same text gives — the same elements in the
 /// same order, ``HTMLElement/trimmedText``, ``HTMLElement/absoluteURL(for:)`` against the page's
-/// `<base href>` wherever it stands — for about half the work: the tree (a node and strings per
-/// element, attribute and text) is most of what libxml2 spends on a page, and none of it is
-/// needed to answer selectors that a start tag decides. Selectors that need later context
+/// `<base href>` wherever it stands — for about half the work: building the tree (a node and
+/// strings per element, attribute and text, freed again) costs libxml2 as much as tokenizing the
+/// page (0.86 against 1.69 ms for a 62 KB blog list page), and none of it is needed to answer
+/// selectors that a start tag decides. Selectors that need later context
 /// (sibling combinators, `:last-child`…) are not streamable: ``init(_:title:)`` returns nil and
 /// the caller parses a document instead.
 ///
@@ -62,8 +63,8 @@ public struct HTMLStreamExtractor: Sendable {
     private let program: HTMLStreamProgram
 
     /// An extractor for `queries` (and the page title when `title` is true), or nil when a
-    /// selector cannot be decided at start tags (see ``whyNotStreamable(_:)``) or there are
-    /// more than 32 queries or 64 distinct compound selectors in all.
+    /// selector cannot be decided at start tags (see ``whyNotStreamable(_:)``), or there are
+    /// more than 32 queries, 64 distinct compound selectors or 64 chain steps in all.
     public init?(_ queries: [HTMLStreamQuery], title: Bool = false) {
         var selectors: [(HTMLStreamSelector, text: Bool)] = []
         for query in queries {
