@@ -14,7 +14,9 @@ struct EchoBench: AsyncParsableCommand {
             by EchoLoadClient from this process: --connections connections for --duration. \
             echo.c100: round trips per second. echo.server_cpu: the server process's own CPU \
             time (utime + stime from /proc/PID/stat: every thread of that process, kernel time \
-            included, nothing of the load client) per round trip, in µs; lower is better. \
+            included, nothing of the load client) per round trip, in µs; lower is better; its \
+            user_us and sys_us split it into the server's own code and the kernel's work (the \
+            read, the write with the reply's delivery over loopback, epoll), likewise for gevent. \
             Spindle's server runs --server-event-loops loops (default 0: one per core, as \
             `spindle echo serve` does).
             """
@@ -51,7 +53,11 @@ struct EchoBench: AsyncParsableCommand {
             extra: [("p99_ms", spindle.load.latencyMilliseconds(99)), ("baseline_p99_ms", gevent.load.latencyMilliseconds(99))]))
         report.add(BenchFigure(
             name: "echo.server_cpu", unit: "us/round trip", value: spindle.cpuMicrosecondsPerRoundTrip,
-            direction: .lowerIsBetter, baseline: "gevent echo server (course)", baselineValue: gevent.cpuMicrosecondsPerRoundTrip))
+            direction: .lowerIsBetter, baseline: "gevent echo server (course)", baselineValue: gevent.cpuMicrosecondsPerRoundTrip,
+            extra: [
+                ("user_us", spindle.userMicrosecondsPerRoundTrip), ("sys_us", spindle.systemMicrosecondsPerRoundTrip),
+                ("baseline_user_us", gevent.userMicrosecondsPerRoundTrip), ("baseline_sys_us", gevent.systemMicrosecondsPerRoundTrip),
+            ]))
         report.notes.append("\(connections) connections for \(duration) per server; load client in this process, servers in their own.")
         report.notes.append(
             "Spindle's server on \(serverEventLoops > 0 ? "\(serverEventLoops) event loop(s)" : "one event loop per core") (--server-event-loops); "
@@ -67,21 +73,28 @@ struct EchoBench: AsyncParsableCommand {
     struct ServerRun {
         var name: String
         var load: EchoLoadReport
-        var cpuSeconds: Double
+        var userSeconds: Double
+        var systemSeconds: Double
 
-        var cpuMicrosecondsPerRoundTrip: Double {
-            load.roundTrips > 0 ? cpuSeconds * 1e6 / Double(load.roundTrips) : .nan
+        var cpuMicrosecondsPerRoundTrip: Double { perRoundTrip(userSeconds + systemSeconds) }
+        /// The part spent in the kernel (reads, writes, epoll, delivering the reply over
+        /// loopback), which no server code avoids, and the part spent in the server's own code.
+        var systemMicrosecondsPerRoundTrip: Double { perRoundTrip(systemSeconds) }
+        var userMicrosecondsPerRoundTrip: Double { perRoundTrip(userSeconds) }
+
+        private func perRoundTrip(_ seconds: Double) -> Double {
+            load.roundTrips > 0 ? seconds * 1e6 / Double(load.roundTrips) : .nan
         }
     }
 
     private func measure(name: String, command: [String]) async throws -> ServerRun {
         let server = try BenchServerProcess(command: command, name: name)
         defer { server.stop() }
-        let before = try server.cpuSeconds()
+        let before = try server.cpuTimes()
         let load = try await EchoLoadClient.run(
             EchoLoadConfiguration(port: server.port, connections: connections, duration: duration.duration))
-        let after = try server.cpuSeconds()
-        return ServerRun(name: name, load: load, cpuSeconds: after - before)
+        let after = try server.cpuTimes()
+        return ServerRun(name: name, load: load, userSeconds: after.user - before.user, systemSeconds: after.system - before.system)
     }
 }
 
@@ -150,6 +163,12 @@ final class BenchServerProcess {
 
     /// User plus system CPU time the process has used, from /proc/PID/stat.
     func cpuSeconds() throws -> Double {
+        let times = try cpuTimes()
+        return times.user + times.system
+    }
+
+    /// User and system (kernel) CPU time the process has used, from /proc/PID/stat.
+    func cpuTimes() throws -> (user: Double, system: Double) {
         let pid = process.processIdentifier
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
@@ -161,7 +180,8 @@ final class BenchServerProcess {
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
             throw PythonPeer.Failure(description: "unexpected /proc/\(pid)/stat: \(stat.prefix(200))")
         }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user / ticks, system / ticks)
     }
 
     /// CPU time of the process itself (`own`) and of it plus its live child processes
