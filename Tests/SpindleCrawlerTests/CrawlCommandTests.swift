@@ -47,7 +47,9 @@ struct CrawlCommandTests {
 
     @Test("failed URLs are reported one line each with their reason; exit 0 while anything was crawled, 1 when nothing was")
     func exitStatusRule() async throws {
-        let closed = try await EngineTestSupport.closedPortURL()
+        let closedPort = try EngineTestSupport.closedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let closed = closedPort.url
         try await withBlogSite(BlogSiteConfiguration(pages: 1)) { site in
             let missing = site.url(path: "/sitehome/p/7").absoluteString
             let partly = try await SpindleExecutable.run(["crawl", site.listPageURL(1).absoluteString, missing, closed.absoluteString])

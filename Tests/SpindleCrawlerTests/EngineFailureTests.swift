@@ -13,7 +13,9 @@ struct EngineFailureTests {
         "a closed port, a 404, an oversize body and a stalled body each fail with their reason; the good pages are crawled",
         arguments: CrawlEngineKind.allCases)
     func failuresAreRecorded(engine: CrawlEngineKind) async throws {
-        let closed = try await Support.closedPortURL()
+        let closedPort = try Support.closedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let closed = closedPort.url
         try await withBlogSite(BlogSiteConfiguration(pages: 2, faults: true)) { site in
             let missing = site.url(path: "/sitehome/p/99")
             let huge = site.url(for: .hugeBody)
@@ -52,7 +54,9 @@ struct EngineFailureTests {
 
     @Test("every page failing gives exit status 1", arguments: [CrawlEngineKind.async, .pipeline])
     func nothingCrawled(engine: CrawlEngineKind) async throws {
-        let closed = try await Support.closedPortURL()
+        let closedPort = try Support.closedPort()
+        defer { withExtendedLifetime(closedPort) {} }
+        let closed = closedPort.url
         let (summary, sink) = try await Support.crawl([closed, closed.appendingPathComponent("other")], engine: engine)
         #expect(summary.pages == 2)
         #expect(summary.failed == 2)
