@@ -1,24 +1,13 @@
 import Foundation
 import Testing
 @testable import SpindleCrawler
+@testable import SpindleServer
 
 /// A random source that always returns the same word: 0 gives the low end of every range,
 /// `.max` the high end.
 struct FixedRandom: RandomNumberGenerator {
     var value: UInt64
     mutating func next() -> UInt64 { value }
-}
-
-/// Deterministic pseudo-random numbers (SplitMix64) for sampling jitter.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 @Suite("RetryPolicy")
@@ -94,7 +83,7 @@ struct RetryPolicyTests {
         #expect(policy.backoff(attempt: 2, using: &high) <= ceiling)
         #expect(policy.backoff(attempt: 2, using: &high) > ceiling - .milliseconds(1))
 
-        var seeded = SeededRandom(state: 42)
+        var seeded = SplitMix64(seed: 42)
         let samples = (0..<500).map { _ in policy.backoff(attempt: 2, using: &seeded) }
         #expect(samples.allSatisfy { $0 >= floor && $0 <= ceiling })
         // Jitter spreads the retries: the samples are not all alike.
