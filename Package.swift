@@ -84,7 +84,7 @@ let package = Package(
             ]
         ),
         // Jobs that misbehave on purpose, and a worker executable that registers them, for
-        // ProcessPool's tests.
+        // ProcessPool's tests; helpers the test targets share.
         .target(
             name: "SpindleTestSupport",
             dependencies: ["Spindle"]
@@ -102,6 +102,7 @@ let package = Package(
             dependencies: [
                 "SpindleCrawler",
                 "SpindleServer",
+                "SpindleTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -110,6 +111,7 @@ let package = Package(
             name: "SpindleServerTests",
             dependencies: [
                 "SpindleServer",
+                "SpindleTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

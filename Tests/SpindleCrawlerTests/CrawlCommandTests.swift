@@ -49,7 +49,7 @@ struct CrawlCommandTests {
     func exitStatusRule() async throws {
         let closedPort = try EngineTestSupport.closedPort()
         defer { withExtendedLifetime(closedPort) {} }
-        let closed = closedPort.url
+        let closed = EngineTestSupport.closedURL(closedPort)
         try await withBlogSite(BlogSiteConfiguration(pages: 1)) { site in
             let missing = site.url(path: "/sitehome/p/7").absoluteString
             let partly = try await SpindleExecutable.run(["crawl", site.listPageURL(1).absoluteString, missing, closed.absoluteString])

@@ -15,7 +15,7 @@ struct EngineFailureTests {
     func failuresAreRecorded(engine: CrawlEngineKind) async throws {
         let closedPort = try Support.closedPort()
         defer { withExtendedLifetime(closedPort) {} }
-        let closed = closedPort.url
+        let closed = Support.closedURL(closedPort)
         try await withBlogSite(BlogSiteConfiguration(pages: 2, faults: true)) { site in
             let missing = site.url(path: "/sitehome/p/99")
             let huge = site.url(for: .hugeBody)
@@ -56,7 +56,7 @@ struct EngineFailureTests {
     func nothingCrawled(engine: CrawlEngineKind) async throws {
         let closedPort = try Support.closedPort()
         defer { withExtendedLifetime(closedPort) {} }
-        let closed = closedPort.url
+        let closed = Support.closedURL(closedPort)
         let (summary, sink) = try await Support.crawl([closed, closed.appendingPathComponent("other")], engine: engine)
         #expect(summary.pages == 2)
         #expect(summary.failed == 2)

@@ -1,6 +1,7 @@
 import Foundation
 import SpindleCrawler
 import SpindleServer
+import SpindleTestSupport
 import Testing
 
 extension CrawlEngineKind: CustomTestStringConvertible {
@@ -60,10 +61,15 @@ enum EngineTestSupport {
         (1...count).map(site.listPageURL)
     }
 
-    /// A URL on 127.0.0.1 where nothing listens, held so for the test's lifetime (see
-    /// ``ClosedPort``).
-    static func closedPort() throws -> ClosedPort {
-        try ClosedPort()
+    /// A port on 127.0.0.1 that refuses connections while the value lives (see
+    /// ``RefusingPort``); its URL is ``closedURL(_:)``.
+    static func closedPort() throws -> RefusingPort {
+        try RefusingPort()
+    }
+
+    /// A list page's URL on `port`.
+    static func closedURL(_ port: RefusingPort) -> URL {
+        URL(string: "http://127.0.0.1:\(port.port)/sitehome/p/1")!
     }
 }
 
@@ -89,36 +95,3 @@ final class FailingOutcomeSink: PageOutcomeSink, @unchecked Sendable {
     }
 }
 
-/// A port on 127.0.0.1 that refuses connections: a socket is bound to it but never listens, so
-/// no other server of the test run (they bind port 0 by the hundred) can be given the port while
-/// a test expects a refusal there. Keep it alive while the test uses ``url``.
-final class ClosedPort: Sendable {
-    let url: URL
-    private let descriptor: Int32
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(descriptor, address, length) == 0 && getsockname(descriptor, address, &length) == 0
-            }
-        }
-        guard bound else {
-            let code = errno
-            close(descriptor)
-            throw POSIXError(.init(rawValue: code) ?? .EIO)
-        }
-        self.descriptor = descriptor
-        url = URL(string: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))/sitehome/p/1")!
-    }
-
-    deinit {
-        close(descriptor)
-    }
-}

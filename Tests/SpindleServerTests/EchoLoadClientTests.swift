@@ -1,5 +1,6 @@
 import NIOCore
 import SpindleServer
+import SpindleTestSupport
 import Testing
 
 @Suite("EchoLoadClient")
