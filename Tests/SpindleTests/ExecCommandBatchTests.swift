@@ -31,7 +31,7 @@ struct ExecCommandBatchTests {
         var reported: [Int] = []
         let summary = try await batch.run(ExecItems(items)) { result in
             reported.append(result.index)
-            if reported.count == 2 { FileManager.default.createFile(atPath: go, contents: nil) }
+            if reported.count == 2 { _ = FileManager.default.createFile(atPath: go, contents: nil) }
         }
         #expect(summary.total == 3 && summary.allSucceeded)
         #expect(reported.count == 3)
@@ -77,7 +77,7 @@ struct ExecCommandBatchTests {
         }
         #expect(threeStarted)
         let startedWhileBlocked = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count
-        FileManager.default.createFile(atPath: go, contents: nil)
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
         let results = try await work.value
         #expect(startedWhileBlocked == 3, "jobs 1–3 fit in the window of 4 from job 0; job 4 must wait")
         #expect(results.map(\.index) == Array(0..<12))

@@ -11,7 +11,7 @@ import Foundation
 ///     static func run(_ n: UInt64) throws -> Bool { ... }
 /// }
 /// ```
-public protocol ProcessJob {
+public protocol ProcessJob: SendableMetatype {
     /// What the parent sends.
     associatedtype Input: Codable & Sendable
     /// What the worker sends back.

@@ -18,7 +18,8 @@ final class SpindleChild: Sendable {
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         if let outputPath {
-            FileManager.default.createFile(atPath: outputPath, contents: nil)
+            // FileHandle's open below reports a file that could not be created.
+            _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
             process.standardOutput = log
             process.standardError = log

@@ -33,7 +33,7 @@ public final class CrawlStopSignal: Sendable {
 
     /// Asks for an immediate stop.
     public func requestImmediateStop() {
-        raise { _ in .immediate }
+        _ = raise { _ in .immediate }
     }
 
     /// Calls `listener` on every raise from now on (the crawl's driver wakes up with it).
