@@ -25,6 +25,28 @@ struct FrontierPageWork: Sendable {
     let robots: RobotsCache?
     let options: FrontierCrawlOptions
     let observer: @Sendable (FrontierCrawlEvent) -> Void
+    /// One streaming pass for the records and the links to follow, made once for the crawl;
+    /// nil when a selector needs the tree.
+    private let streamExtractor: HTMLStreamExtractor?
+
+    init(
+        frontier: any Frontier, fetcher: Fetcher, robots: RobotsCache?, options: FrontierCrawlOptions,
+        observer: @escaping @Sendable (FrontierCrawlEvent) -> Void
+    ) {
+        self.frontier = frontier
+        self.fetcher = fetcher
+        self.robots = robots
+        self.options = options
+        self.observer = observer
+        var queries: [HTMLStreamQuery] = []
+        if case .selection(let selector) = options.extraction {
+            queries.append(HTMLStreamQuery(selector))
+        }
+        if let follow = options.follow {
+            queries.append(HTMLStreamQuery(follow, text: false))
+        }
+        streamExtractor = HTMLStreamExtractor(queries, title: options.extraction == .pageSummary)
+    }
 
     private var userAgent: String { fetcher.configuration.userAgent }
 
@@ -201,14 +223,7 @@ struct FrontierPageWork: Sendable {
     /// The records and the `href`s of the links to follow, in one streaming pass; nil when a
     /// selector needs the tree.
     private func streamedExtract(_ text: String, page: FetchedPage, pageURL: String) -> ([CrawlRecord], [URL])? {
-        var queries: [HTMLStreamQuery] = []
-        if case .selection(let selector) = options.extraction {
-            queries.append(HTMLStreamQuery(selector))
-        }
-        if let follow = options.follow {
-            queries.append(HTMLStreamQuery(follow, text: false))
-        }
-        guard let extractor = HTMLStreamExtractor(queries, title: options.extraction == .pageSummary) else { return nil }
+        guard let extractor = streamExtractor else { return nil }
         let result = extractor.extract(html: text, url: page.url)
         let records: [CrawlRecord]
         switch options.extraction {
@@ -217,7 +232,7 @@ struct FrontierPageWork: Sendable {
         case .selection:
             records = result.matches[0].map { .selection(page: pageURL, href: $0.href?.absoluteString, text: $0.text) }
         }
-        let followed = options.follow == nil ? [] : result.matches[queries.count - 1].compactMap(\.href)
+        let followed = options.follow == nil ? [] : result.matches[extractor.queries.count - 1].compactMap(\.href)
         return (records, followed)
     }
 

@@ -130,34 +130,23 @@ extension PostgresFrontier {
         return "\(error)"
     }
 
-    /// Locks the crawl's row (FOR NO KEY UPDATE, which does not conflict with the key-share
-    /// locks that inserted records take through their foreign key) and returns how many more
-    /// URLs ``FrontierLimits/maxPages`` admits (`Int.max` without a cap).
+    /// Inserts the entries not already known within ``FrontierLimits``; returns how many were
+    /// new. Reports insert the links they found in `spindle_complete`, in the same order of
+    /// locks (see ``PostgresFrontierSchema/completeFunction``).
     ///
-    /// With a cap, a transaction that inserts URLs takes this lock before anything else, so
-    /// that `maxPages` holds exactly across workers: those transactions run one at a time.
-    func lockCrawlRow(on connection: PostgresConnection) async throws -> Int {
-        var remaining = Int.max
-        let counts = try await connection.query(
-            "SELECT url_count FROM spindle_crawls WHERE crawl_id = \(crawlID) FOR NO KEY UPDATE", logger: logger)
-        for try await count in counts.decode(Int.self) {
-            if let maxPages = limits.maxPages { remaining = max(0, maxPages - count) }
-        }
-        return remaining
-    }
-
-    /// Inserts the entries not already known, in their order, up to `remaining` of them;
-    /// returns how many were new. Call ``countInserted(_:on:)`` after the transaction's other
-    /// writes.
-    ///
-    /// Without a cap no lock is taken first: inserting transactions wait for each other only on
-    /// the URLs they both insert, and a report's own row is updated after its inserts, so an
-    /// insert never waits for a transaction that is itself waiting (workers that find the same
-    /// new links in opposite orders can still deadlock; PostgreSQL breaks that, and
-    /// ``transaction(_:_:)`` runs the loser again).
-    func insertURLs(_ entries: [FrontierEntry], remaining: Int, now: Date, on connection: PostgresConnection) async throws -> Int {
+    /// With a cap the crawl's row is locked first (FOR NO KEY UPDATE, which does not conflict
+    /// with the key-share locks inserted records take through their foreign key), so that
+    /// `maxPages` holds exactly across workers; without one it is locked last, to add to the
+    /// URL count, so inserting transactions wait for each other only on URLs they both insert.
+    func insert(_ entries: [FrontierEntry], now: Date, on connection: PostgresConnection) async throws -> Int {
         var candidates = entries.filter { limits.admits(depth: $0.depth) }
-        var remaining = remaining
+        guard !candidates.isEmpty else { return 0 }
+        var remaining = Int.max
+        if let maxPages = limits.maxPages {
+            let counts = try await connection.query(
+                "SELECT url_count FROM spindle_crawls WHERE crawl_id = \(crawlID) FOR NO KEY UPDATE", logger: logger)
+            for try await count in counts.decode(Int.self) { remaining = max(0, maxPages - count) }
+        }
         var added = 0
         // Without a cap one statement inserts everything; with one, insert in slices no larger
         // than the room left, since only the database knows which entries are new.
@@ -178,15 +167,11 @@ extension PostgresFrontier {
             added += inserted
             if remaining != .max { remaining -= inserted }
         }
+        if added > 0 {
+            try await connection.query(
+                "UPDATE spindle_crawls SET url_count = url_count + \(added) WHERE crawl_id = \(crawlID)", logger: logger)
+        }
         return added
-    }
-
-    /// Adds `added` to the crawl's URL count: the transaction's last write, since it locks the
-    /// crawl's row until the commit.
-    func countInserted(_ added: Int, on connection: PostgresConnection) async throws {
-        guard added > 0 else { return }
-        try await connection.query(
-            "UPDATE spindle_crawls SET url_count = url_count + \(added) WHERE crawl_id = \(crawlID)", logger: logger)
     }
 
     /// What a report (complete, retry, fail) finds on the row of `url`.

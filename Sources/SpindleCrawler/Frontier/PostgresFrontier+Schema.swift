@@ -190,10 +190,13 @@ enum PostgresFrontierSchema {
     /// (detail: the state) or `owner` (detail: the worker holding the lease) when the row is not
     /// this worker's lease.
     ///
-    /// The order of its steps keeps workers from deadlocking (see
-    /// ``PostgresFrontier/insertURLs(_:remaining:now:on:)``): the crawl's row first only with a
+    /// The order of its steps keeps workers from deadlocking: the crawl's row first only with a
     /// cap; the page's own row is locked, then its records and links inserted, then the row
-    /// updated; the URL count last.
+    /// updated; the URL count last. Updating the row puts a new entry in the unique index on
+    /// its URL, which another worker inserting that URL as a link must wait for; were the
+    /// update first, that worker could be waiting while holding the crawl's row, which this
+    /// one then waits for. (Workers that insert the same new links in opposite orders can
+    /// still deadlock; PostgreSQL breaks that, and the loser's call is run again.)
     static let completeFunction: PostgresQuery = """
         CREATE OR REPLACE FUNCTION spindle_complete(
             p_crawl TEXT, p_worker TEXT, p_url TEXT, p_token TEXT, p_now TIMESTAMPTZ, p_max_pages BIGINT,

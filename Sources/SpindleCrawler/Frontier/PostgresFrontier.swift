@@ -142,10 +142,7 @@ public final class PostgresFrontier: Frontier {
 
     public func add(_ entries: [FrontierEntry]) async throws -> Int {
         try await transaction("add URLs") { connection in
-            let remaining = self.limits.maxPages == nil ? Int.max : try await self.lockCrawlRow(on: connection)
-            let added = try await self.insertURLs(entries, remaining: remaining, now: Date(), on: connection)
-            try await self.countInserted(added, on: connection)
-            return added
+            try await self.insert(entries, now: Date(), on: connection)
         }
     }
 
