@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages Spindle needs where they are missing (Debian/Ubuntu, as root or
-# with sudo): libxml2 and SQLite headers to build, PostgreSQL for the shared-frontier tests,
+# with sudo): libxml2, mimalloc and SQLite headers to build, PostgreSQL for the shared-frontier tests,
 # wrk for `spindle bench serve`. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-packages=(libxml2-dev libsqlite3-dev pkg-config)
+packages=(libxml2-dev libmimalloc-dev libsqlite3-dev pkg-config)
 [ "${SPINDLE_WITH_POSTGRES:-1}" = 1 ] && packages+=(postgresql)
 [ "${SPINDLE_WITH_BENCH_TOOLS:-0}" = 1 ] && packages+=(wrk)
 

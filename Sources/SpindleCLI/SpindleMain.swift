@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMimalloc
 import Spindle
 
 /// The entry point. The first line is the process-pool guard (the Swift counterpart of Python's
@@ -23,7 +24,7 @@ struct SpindleCommand: AsyncParsableCommand {
             subprocesses, an echo server) against servers it starts itself, with the numbers \
             measured on this machine. `spindle bench SUITE` reruns any comparison.
             """,
-        version: spindleVersion,
+        version: "\(spindleVersion) (allocator: \(allocatorDescription))",
         subcommands: [
             TourCommand.self,
             BankCommand.self,
@@ -37,3 +38,11 @@ struct SpindleCommand: AsyncParsableCommand {
         ]
     )
 }
+
+/// The allocator this executable links in place of glibc's (see `Sources/CMimalloc`), as
+/// `spindle --version` reports it. Calling into mimalloc here also keeps the linker from
+/// dropping the library as unused.
+let allocatorDescription: String = {
+    let version = Int(mi_version())
+    return "mimalloc \(version / 100).\(version / 10 % 10).\(version % 10)"
+}()

@@ -17,7 +17,8 @@ struct CrawlBench: AsyncParsableCommand {
             and async engines also show the course's multi_thread and aiohttp programs beside them.
 
             Throughput: --pages list pages with no latency, crawled, parsed and written to a file by \
-            `spindle crawl --engine async` in a child process and by the course's aiohttp + \
+            `spindle crawl --engine async` in a child process (--throughput-runs times; the median \
+            run is reported) and by the course's aiohttp + \
             asyncio.Semaphore + BeautifulSoup crawler on --python-pages of them spread evenly \
             (the pager makes each page of a big site long), same concurrency (crawl.async.throughput, \
             pages/s; crawl.async.peak_rss, MB, each process's own peak). The site is crawled once \
@@ -52,6 +53,9 @@ struct CrawlBench: AsyncParsableCommand {
     @Option(help: "Requests in flight in the throughput run, for Spindle and aiohttp alike (the course uses Semaphore(10)).")
     var concurrency = 10
 
+    @Option(name: .customLong("throughput-runs"), help: "Runs of `spindle crawl` in the throughput measurement (the median run's pages/s and peak RSS are reported).")
+    var throughputRuns = 3
+
     @Option(help: "Pages the Python crawler fetches in the throughput run, spread evenly over the site (BeautifulSoup needs about 0.2 s for one of its pages).")
     var pythonPages = 300
 
@@ -76,6 +80,7 @@ struct CrawlBench: AsyncParsableCommand {
             throw ValidationError("\(name) must be a multiple of 20 between 100 and \(20 * BlogSiteConfiguration.maximumPages), got \(value)")
         }
         guard (1...20).contains(followRuns) else { throw ValidationError("--follow-runs must be between 1 and 20, got \(followRuns)") }
+        guard (1...20).contains(throughputRuns) else { throw ValidationError("--throughput-runs must be between 1 and 20, got \(throughputRuns)") }
         guard (10...BlogSiteConfiguration.maximumPages).contains(pages) else {
             throw ValidationError("--pages must be between 10 and \(BlogSiteConfiguration.maximumPages), got \(pages)")
         }
@@ -183,20 +188,28 @@ struct CrawlBench: AsyncParsableCommand {
             _ = try await crawlInProcess((1...pages).map(site.listPageURL), engine: .async, concurrency: concurrency)
 
             let records = scratch.appendingPathComponent("spindle.jsonl").path
-            let output = try await offloaded {
-                try PythonPeer.run([
-                    BenchServerProcess.currentExecutable(), "crawl", "--urls-from", list.path, "--select", "a.post-item-title",
-                    "--engine", "async", "--concurrency", "\(concurrency)", "--output", records, "--json-summary", "--quiet",
-                ])
+            var runs: [(rate: Double, records: Int, memory: Double)] = []
+            for _ in 0..<throughputRuns {
+                let output = try await offloaded {
+                    try PythonPeer.run([
+                        BenchServerProcess.currentExecutable(), "crawl", "--urls-from", list.path, "--select", "a.post-item-title",
+                        "--engine", "async", "--concurrency", "\(concurrency)", "--output", records, "--json-summary", "--quiet",
+                    ])
+                }
+                guard let line = output.split(separator: "\n").last,
+                    let summary = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    let rate = summary["pages_per_second"] as? Double,
+                    let written = summary["records"] as? Int
+                else {
+                    throw PythonPeer.Failure(description: "spindle crawl printed no summary: \(output.suffix(500))")
+                }
+                runs.append((rate, written, summary["peak_rss_mb"] as? Double ?? .nan))
             }
-            guard let line = output.split(separator: "\n").last,
-                let summary = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let spindleRate = summary["pages_per_second"] as? Double,
-                let spindleRecords = summary["records"] as? Int
-            else {
-                throw PythonPeer.Failure(description: "spindle crawl printed no summary: \(output.suffix(500))")
-            }
-            let spindleMemory = summary["peak_rss_mb"] as? Double ?? .nan
+            // The median run by pages/s; every run must have written every record.
+            let median = runs.sorted { $0.rate < $1.rate }[runs.count / 2]
+            let spindleRate = median.rate
+            let spindleMemory = median.memory
+            let spindleRecords = runs.map(\.records).min() ?? 0
             let aiohttp = try await python(["crawl_aiohttp.py", pythonList.path, "\(concurrency)", scratch.appendingPathComponent("aiohttp-many.jsonl").path])
             let postsPerPage = site.configuration.postsPerPage
             if spindleRecords != pages * postsPerPage { problems.append("spindle crawl wrote \(spindleRecords) of \(pages * postsPerPage) records") }
@@ -211,7 +224,7 @@ struct CrawlBench: AsyncParsableCommand {
                 name: "crawl.async.peak_rss", unit: "MB", value: spindleMemory, direction: .lowerIsBetter,
                 baseline: "course aiohttp + asyncio.Semaphore + BeautifulSoup", baselineValue: aiohttp.peakMegabytes))
             report.notes.append(
-                "throughput: \(pages) pages (Python: \(pythonPages) of them, evenly spread), no latency, concurrency \(concurrency), records written to a file; spindle crawl and python3 each in a process of their own, the site in this one.")
+                "throughput: \(pages) pages (Python: \(pythonPages) of them, evenly spread), no latency, concurrency \(concurrency), records written to a file; spindle crawl (median of \(throughputRuns) runs: \(runs.map { String(Int($0.rate.rounded())) }.joined(separator: ", ")) pages/s) and python3 each in a process of their own, the site in this one.")
         }
     }
 
