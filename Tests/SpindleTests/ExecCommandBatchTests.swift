@@ -61,6 +61,24 @@ struct ExecCommandBatchTests {
         #expect(results.map(\.standardOutput.text) == ["sh x\n", "sh y\n"])
     }
 
+    @Test func jobsInheritThisProcessEnvironment() async throws {
+        // `env -0` prints the environment the job got, NUL-separated: the same for a command
+        // looked up once (its environment read once for the whole batch) and for one that
+        // varies per item (looked up per job).
+        let expected = Set(ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" })
+        // Each item, appended as `env -0 SPINDLE_ITEM=a`, is one variable more for that job.
+        let prepared = try await CommandBatch(template: CommandTemplate(["env", "-0"]), options: .init(maxConcurrency: 2))
+            .run(["SPINDLE_ITEM=a", "SPINDLE_ITEM=b"])
+        let perItem = try await CommandBatch(template: CommandTemplate(["{}", "-0"])).run(["env"])
+        #expect(!expected.isEmpty)
+        let extras: [Set<String>] = [["SPINDLE_ITEM=a"], ["SPINDLE_ITEM=b"], []]
+        for (result, extra) in zip(prepared + perItem, extras) {
+            #expect(result.succeeded)
+            let printed = Set(result.standardOutput.text.split(separator: "\0").map(String.init))
+            #expect(printed == expected.union(extra))
+        }
+    }
+
     @Test func keepOrderHoldsABoundedNumberOfResults() async throws {
         let directory = try ExecScratchDirectory()
         let go = directory.path("go")

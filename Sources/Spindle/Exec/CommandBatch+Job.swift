@@ -1,3 +1,4 @@
+import Foundation
 import Subprocess
 
 #if canImport(Glibc)
@@ -13,11 +14,29 @@ import SystemPackage
 #endif
 
 extension CommandBatch {
+    /// What every job of a batch starts with when the command is the same for all of them:
+    /// where it was found on PATH, and this process's environment, read once.
+    ///
+    /// swift-subprocess's `Environment.inherit` reads and parses the whole environment into a
+    /// dictionary for every process it starts, then formats it back; for short jobs that was a
+    /// third of `spindle exec`'s own CPU time. The snapshot hands it the rows as they are.
+    struct PreparedLaunch: Sendable {
+        var executablePath: String
+        var environment: Environment
+
+        init(executablePath: String) {
+            self.executablePath = executablePath
+            // `KEY=value` rows, each with the NUL terminator swift-subprocess copies it up to.
+            let rows = ProcessInfo.processInfo.environment.map { Array("\($0.key)=\($0.value)\0".utf8) }
+            self.environment = .custom(rows)
+        }
+    }
+
     /// Runs one command to its end and reports what it did. Never throws: a command that cannot
-    /// start is a result with ``JobTermination/failedToStart(_:)``. `executablePath` is where
+    /// start is a result with ``JobTermination/failedToStart(_:)``. `launch` says where
     /// `arguments[0]` was found on PATH, if it was looked up in advance.
     static func runJob(
-        index: Int, item: String, arguments: [String], executablePath: String?, options: Options
+        index: Int, item: String, arguments: [String], launch: PreparedLaunch?, options: Options
     ) async -> CommandJobResult {
         let start = ContinuousClock.now
         let signaller = ProcessGroupSignaller()
@@ -29,7 +48,7 @@ extension CommandBatch {
         )
 
         let (ended, timedOut) = await withTaskCancellationHandler {
-            await runWithWatchdog(arguments: arguments, executablePath: executablePath, options: options, signaller: signaller)
+            await runWithWatchdog(arguments: arguments, launch: launch, options: options, signaller: signaller)
         } onCancel: {
             // SIGTERM to the group now; swift-subprocess's teardown sends SIGKILL to the leader
             // after the grace period, and `finish()` below to what is left of the group.
@@ -76,13 +95,13 @@ extension CommandBatch {
     /// is stopped only once `Subprocess.run` has returned, that is once the process has exited,
     /// so a job that closes its output early and keeps running is still timed.
     private static func runWithWatchdog(
-        arguments: [String], executablePath: String?, options: Options, signaller: ProcessGroupSignaller
+        arguments: [String], launch: PreparedLaunch?, options: Options, signaller: ProcessGroupSignaller
     ) async -> (Result<FinishedRun, any Error>, timedOut: Bool) {
         await withTaskGroup(of: JobEvent.self) { group in
             group.addTask {
                 do {
                     return .ended(.success(try await spawn(
-                        arguments: arguments, executablePath: executablePath, options: options, signaller: signaller)))
+                        arguments: arguments, launch: launch, options: options, signaller: signaller)))
                 } catch {
                     return .ended(.failure(error))
                 }
@@ -117,12 +136,12 @@ extension CommandBatch {
     }
 
     private static func spawn(
-        arguments: [String], executablePath: String?, options: Options, signaller: ProcessGroupSignaller
+        arguments: [String], launch: PreparedLaunch?, options: Options, signaller: ProcessGroupSignaller
     ) async throws -> FinishedRun {
         let command = arguments[0]
         let executable: Executable
-        if let executablePath {
-            executable = .path(FilePath(executablePath))
+        if let launch {
+            executable = .path(FilePath(launch.executablePath))
         } else {
             executable = command.contains("/") ? .path(FilePath(command)) : .name(command)
         }
@@ -139,6 +158,7 @@ extension CommandBatch {
             executable,
             // argv[0] as the user wrote it, whatever path it was found at.
             arguments: Arguments(executablePathOverride: command, remainingValues: Array(arguments.dropFirst())),
+            environment: launch?.environment ?? .inherit,
             platformOptions: platformOptions,
             input: .inputWriter,
             output: .sequence,

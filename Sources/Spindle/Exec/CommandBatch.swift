@@ -107,10 +107,11 @@ public struct CommandBatch: Sendable {
     ) async throws -> CommandBatchSummary where Items.Element == String {
         let limit = options.maxConcurrency
         let lookahead = options.keepOrder ? 2 * limit : Int.max
-        // Searching PATH once, not once per job, is most of what separates a batch of short
-        // jobs from `xargs -P` (the command may only vary when it contains `{}`).
+        // Searching PATH and reading the environment once, not once per job, is most of what
+        // separates a batch of short jobs from `xargs -P` (the command may only vary when it
+        // contains `{}`).
         let command = template.arguments[0]
-        let executablePath = command.contains(CommandTemplate.placeholder) ? nil : CommandBatch.searchPath(for: command)
+        let launch = command.contains(CommandTemplate.placeholder) ? nil : CommandBatch.searchPath(for: command).map(PreparedLaunch.init)
         return try await withThrowingTaskGroup(of: CommandJobResult.self) { group in
             var iterator = items.makeAsyncIterator()
             var summary = CommandBatchSummary()
@@ -133,7 +134,7 @@ public struct CommandBatch: Sendable {
                     let options = self.options
                     group.addTask {
                         await CommandBatch.runJob(
-                            index: index, item: item, arguments: arguments, executablePath: executablePath, options: options)
+                            index: index, item: item, arguments: arguments, launch: launch, options: options)
                     }
                     started += 1
                     running += 1

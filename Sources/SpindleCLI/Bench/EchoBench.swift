@@ -19,6 +19,12 @@ struct EchoBench: AsyncParsableCommand {
             read, the write with the reply's delivery over loopback, epoll), likewise for gevent. \
             Spindle's server runs --server-event-loops loops (default 0: one per core, as \
             `spindle echo serve` does).
+
+            The floor: bench/c/echo_floor.c, compiled with the system's C compiler and driven \
+            the same way, is one thread doing one read() and one write() per message and nothing \
+            else — the least CPU any server can spend per round trip here, almost all of it the \
+            kernel's (floor_us, floor_user_us, floor_sys_us in echo.server_cpu). The distance from \
+            it is what a server's own code costs. Skipped, with a note, without a C compiler.
             """
     )
 
@@ -45,6 +51,15 @@ struct EchoBench: AsyncParsableCommand {
         try PythonPeer.ensure(modules: ["gevent"], packages: ["gevent"])
         let script = try PythonPeer.scriptsDirectory().appendingPathComponent("gevent_echo.py").path
         let gevent = try await measure(name: "gevent", command: ["/usr/bin/env", "python3", script, "127.0.0.1", "0"])
+        var floor: ServerRun?
+        var floorProblem: String?
+        do {
+            let floorServer = try Self.compileFloorServer()
+            defer { try? FileManager.default.removeItem(at: floorServer.deletingLastPathComponent()) }
+            floor = try await measure(name: "floor", command: [floorServer.path, "0"])
+        } catch {
+            floorProblem = "\(error)"
+        }
 
         var report = BenchReport(suite: "echo")
         report.add(BenchFigure(
@@ -57,16 +72,50 @@ struct EchoBench: AsyncParsableCommand {
             extra: [
                 ("user_us", spindle.userMicrosecondsPerRoundTrip), ("sys_us", spindle.systemMicrosecondsPerRoundTrip),
                 ("baseline_user_us", gevent.userMicrosecondsPerRoundTrip), ("baseline_sys_us", gevent.systemMicrosecondsPerRoundTrip),
-            ]))
+            ] + (floor.map { floor in
+                [("floor_us", floor.cpuMicrosecondsPerRoundTrip), ("floor_user_us", floor.userMicrosecondsPerRoundTrip), ("floor_sys_us", floor.systemMicrosecondsPerRoundTrip)]
+            } ?? [])))
         report.notes.append("\(connections) connections for \(duration) per server; load client in this process, servers in their own.")
         report.notes.append(
             "Spindle's server on \(serverEventLoops > 0 ? "\(serverEventLoops) event loop(s)" : "one event loop per core") (--server-event-loops); "
                 + "one loop batches more (one epoll_wait per ~100 round trips, 6.0 vs 6.7 µs of server CPU per round trip in one measurement here) "
                 + "but serves fewer round trips when other programs compete for the cores.")
-        for run in [spindle, gevent] where run.load.errors > 0 {
+        if let floor {
+            let share = floor.cpuMicrosecondsPerRoundTrip / gevent.cpuMicrosecondsPerRoundTrip
+            report.notes.append(
+                "floor (bench/c/echo_floor.c: one read and one write per message, nothing else): "
+                    + "\(Self.format(floor.cpuMicrosecondsPerRoundTrip)) µs per round trip, \(Self.format(share))× gevent's; "
+                    + "Spindle's server spends \(Self.format(spindle.cpuMicrosecondsPerRoundTrip - floor.cpuMicrosecondsPerRoundTrip)) µs above it, gevent \(Self.format(gevent.cpuMicrosecondsPerRoundTrip - floor.cpuMicrosecondsPerRoundTrip)) µs.")
+        } else if let floorProblem {
+            report.notes.append("floor not measured: \(floorProblem)")
+        }
+        for run in [spindle, gevent] + (floor.map { [$0] } ?? []) where run.load.errors > 0 {
             report.notes.append("\(run.name): \(run.load.errors) errors (wrong replies \(run.load.wrongReplies), disconnects \(run.load.disconnects), failed connections \(run.load.connectFailures))")
         }
         report.print(json: options.json)
+    }
+
+    private static func format(_ value: Double) -> String {
+        String(format: "%.2f", value)
+    }
+
+    /// Compiles bench/c/echo_floor.c into a new temporary folder and returns the executable.
+    private static func compileFloorServer() throws -> URL {
+        let source = try PythonPeer.scriptsDirectory().deletingLastPathComponent().appendingPathComponent("c/echo_floor.c")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-echo-floor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let executable = folder.appendingPathComponent("echo_floor")
+        var failures: [String] = []
+        for compiler in ["cc", "clang", "gcc"] {
+            do {
+                _ = try PythonPeer.run([compiler, "-O2", "-o", executable.path, source.path])
+                return executable
+            } catch {
+                failures.append("\(compiler): \(error)")
+            }
+        }
+        try? FileManager.default.removeItem(at: folder)
+        throw PythonPeer.Failure(description: "no C compiler could build \(source.path) (\(failures.joined(separator: "; ")))")
     }
 
     /// What one server did under the load.

@@ -209,8 +209,7 @@ struct FrontierPageWork: Sendable {
                 ? [.page(page: pageURL, status: page.status, bytes: page.bytes, title: nil)] : []
             return (records, [])
         }
-        let text = page.decoded().text
-        let (records, followed) = streamedExtract(text, page: page, pageURL: pageURL) ?? documentExtract(text, page: page, pageURL: pageURL)
+        let (records, followed) = streamedExtract(page, pageURL: pageURL) ?? documentExtract(page.decoded().text, page: page, pageURL: pageURL)
         var seen = Set<CanonicalURL>()
         var links: [FrontierEntry] = []
         for href in followed {
@@ -222,9 +221,9 @@ struct FrontierPageWork: Sendable {
 
     /// The records and the `href`s of the links to follow, in one streaming pass; nil when a
     /// selector needs the tree.
-    private func streamedExtract(_ text: String, page: FetchedPage, pageURL: String) -> ([CrawlRecord], [URL])? {
+    private func streamedExtract(_ page: FetchedPage, pageURL: String) -> ([CrawlRecord], [URL])? {
         guard let extractor = streamExtractor else { return nil }
-        let result = extractor.extract(html: text, url: page.url)
+        let result = extractor.extract(page)
         let records: [CrawlRecord]
         switch options.extraction {
         case .pageSummary:

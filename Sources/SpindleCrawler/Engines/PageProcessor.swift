@@ -111,13 +111,13 @@ public struct PageProcessor: Sendable {
     public static func records(from page: FetchedPage, pageURL: String, extraction: RecordExtraction) -> [CrawlRecord] {
         switch extraction {
         case .pageSummary:
-            let title = page.isHTML ? HTMLStreamExtractor([], title: true)?.extract(html: page.decoded().text, url: page.url).title : nil
+            let title = page.isHTML ? HTMLStreamExtractor([], title: true)?.extract(page).title : nil
             return [.page(page: pageURL, status: page.status, bytes: page.bytes, title: title)]
         case .selection(let selector):
             guard page.isHTML else { return [] }
             // One streaming pass when the selector allows it (the same records, no tree).
             if let extractor = HTMLStreamExtractor([HTMLStreamQuery(selector)]) {
-                return extractor.extract(html: page.decoded().text, url: page.url).matches[0].map { match in
+                return extractor.extract(page).matches[0].map { match in
                     .selection(page: pageURL, href: match.href?.absoluteString, text: match.text)
                 }
             }

@@ -90,6 +90,13 @@ public struct HTMLStreamExtractor: Sendable {
         return html.withUTF8 { extract(utf8: $0, url: url) }
     }
 
+    /// Parses a fetched page's text and returns the matches, resolving links against its URL.
+    /// The body is parsed as it is when it is the text's UTF-8 (``FetchedPage/withUTF8Text(_:)``),
+    /// and decoded first otherwise; the result is the same.
+    public func extract(_ page: FetchedPage) -> HTMLStreamResult {
+        page.withUTF8Text { extract(utf8: $0, url: page.url) } ?? extract(html: page.decoded().text, url: page.url)
+    }
+
     /// Parses UTF-8 `bytes` and returns the matches. The bytes must be valid UTF-8 (as a
     /// `String`'s are) for the results to be an ``HTMLDocument``'s.
     public func extract(utf8 bytes: UnsafeBufferPointer<UInt8>, url: URL?) -> HTMLStreamResult {

@@ -86,6 +86,14 @@ struct HTMLStreamParse {
         var capture: Int?
     }
 
+    /// What an element name alone decides: which compounds' type it has (or that have none,
+    /// `*`), and whether it is `<title>` or `<base>`.
+    struct NameFacts {
+        var compoundsOfType: UInt64 = 0
+        var isTitle = false
+        var isBase = false
+    }
+
     /// A matched element (or the title), in document order.
     struct Capture {
         var queries: UInt32
@@ -117,6 +125,12 @@ struct HTMLStreamParse {
     private var closedRoot: OpenElement?
     /// Whether `stack[1]` is the reopened first root element.
     private var rootReopened = false
+    /// The facts of each element name met so far, by the name's address. A page has a few
+    /// dozen distinct names among hundreds of elements, and libxml2 hands each one out from
+    /// its dictionary (the same address every time), so most elements are decided by a
+    /// pointer comparison instead of string comparisons and the reference counting that
+    /// reading the program's arrays costs.
+    private var names: [(name: UnsafePointer<xmlChar>, facts: NameFacts)] = []
 
     init(program: HTMLStreamProgram, wantsTitle: Bool) {
         self.program = program
@@ -139,9 +153,15 @@ struct HTMLStreamParse {
         stack[parent].childElements += 1
         let tag = HTMLStartTag(name: name, attributes: attributes, position: stack[parent].childElements)
 
+        let facts = self.facts(of: name)
         var matched: UInt64 = 0
-        for (bit, compound) in program.compounds.enumerated() where compound.matches(tag) {
-            matched |= 1 << UInt64(bit)
+        var candidates = facts.compoundsOfType
+        while candidates != 0 {
+            let bit = candidates.trailingZeroBitCount
+            candidates &= candidates - 1
+            if program.compounds[bit].conditionsHold(for: tag) {
+                matched |= 1 << UInt64(bit)
+            }
         }
         var reached: UInt64 = 0
         if matched != 0 {
@@ -163,7 +183,7 @@ struct HTMLStreamParse {
                 needsText = needsText || program.wantsText[query]
             }
         }
-        let isTitle = wantsTitle && !titleFound && HTMLTreeWalk.equals(name, Self.titleName)
+        let isTitle = wantsTitle && !titleFound && facts.isTitle
         if isTitle { titleFound = true }
         if queries != 0 || isTitle {
             let href = queries == 0 ? nil : tag.value(of: Self.hrefName).map { String(decoding: $0, as: UTF8.self) }
@@ -173,9 +193,30 @@ struct HTMLStreamParse {
                 openCaptures += 1
             }
         }
-        if baseHref == nil, HTMLTreeWalk.equals(name, Self.baseName), let href = tag.value(of: Self.hrefName) {
+        if baseHref == nil, facts.isBase, let href = tag.value(of: Self.hrefName) {
             baseHref = String(decoding: href, as: UTF8.self)
         }
+    }
+
+    /// The ``NameFacts`` of `name`, from the cache when this address was seen with this name.
+    private mutating func facts(of name: UnsafePointer<xmlChar>) -> NameFacts {
+        let known = names.withUnsafeBufferPointer { names in
+            // The content is compared too: an address could in principle be reused for
+            // another name.
+            names.first { $0.name == name && strcmp(UnsafeRawPointer($0.name).assumingMemoryBound(to: CChar.self), UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)) == 0 }
+        }
+        if let known {
+            return known.facts
+        }
+        var facts = NameFacts(isTitle: HTMLTreeWalk.equals(name, Self.titleName), isBase: HTMLTreeWalk.equals(name, Self.baseName))
+        for (bit, compound) in program.compounds.enumerated() where compound.type.map({ HTMLTreeWalk.equals(name, $0) }) ?? true {
+            facts.compoundsOfType |= 1 << UInt64(bit)
+        }
+        // Bounded: names past the first few hundred (tag soup) are decided without the cache.
+        if names.count < 256 {
+            names.append((name, facts))
+        }
+        return facts
     }
 
     mutating func endElement() {

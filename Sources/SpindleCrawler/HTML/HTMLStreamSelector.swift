@@ -349,7 +349,12 @@ extension HTMLStreamSelector.Compound {
         if let type, !HTMLTreeWalk.equals(tag.name, type) {
             return false
         }
-        return conditions.allSatisfy { $0.holds(for: tag) }
+        return conditionsHold(for: tag)
+    }
+
+    /// Whether `tag` meets every condition, its name left aside (the caller knows it matches).
+    func conditionsHold(for tag: HTMLStartTag) -> Bool {
+        conditions.allSatisfy { $0.holds(for: tag) }
     }
 }
 
