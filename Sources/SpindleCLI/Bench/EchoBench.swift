@@ -78,8 +78,7 @@ struct EchoBench: AsyncParsableCommand {
         report.notes.append("\(connections) connections for \(duration) per server; load client in this process, servers in their own.")
         report.notes.append(
             "Spindle's server on \(serverEventLoops > 0 ? "\(serverEventLoops) event loop(s)" : "one event loop per core") (--server-event-loops); "
-                + "one loop batches more (one epoll_wait per ~100 round trips, 6.0 vs 6.7 µs of server CPU per round trip in one measurement here) "
-                + "but serves fewer round trips when other programs compete for the cores.")
+                + "one loop gets more events from each epoll_wait but serves fewer round trips when other programs compete for the cores.")
         if let floor {
             let share = floor.cpuMicrosecondsPerRoundTrip / gevent.cpuMicrosecondsPerRoundTrip
             report.notes.append(
