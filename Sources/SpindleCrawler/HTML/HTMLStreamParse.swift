@@ -126,10 +126,11 @@ struct HTMLStreamParse {
     /// Whether `stack[1]` is the reopened first root element.
     private var rootReopened = false
     /// The facts of each element name met so far, by the name's address. A page has a few
-    /// dozen distinct names among hundreds of elements, and libxml2 hands each one out from
-    /// its dictionary (the same address every time), so most elements are decided by a
-    /// pointer comparison instead of string comparisons and the reference counting that
-    /// reading the program's arrays costs.
+    /// dozen distinct names among hundreds of elements, and libxml2's HTML parser hands each
+    /// one out from the parser context's dictionary (or, for the elements it implies, from a
+    /// static string), so one name has one address for the whole parse and no address ever
+    /// holds another name. Most elements are then decided by a pointer comparison instead of
+    /// string comparisons and the reference counting that reading the program's arrays costs.
     private var names: [(name: UnsafePointer<xmlChar>, facts: NameFacts)] = []
 
     init(program: HTMLStreamProgram, wantsTitle: Bool) {
@@ -198,13 +199,9 @@ struct HTMLStreamParse {
         }
     }
 
-    /// The ``NameFacts`` of `name`, from the cache when this address was seen with this name.
+    /// The ``NameFacts`` of `name`, from the cache when this address was seen before.
     private mutating func facts(of name: UnsafePointer<xmlChar>) -> NameFacts {
-        let known = names.withUnsafeBufferPointer { names in
-            // The content is compared too: an address could in principle be reused for
-            // another name.
-            names.first { $0.name == name && strcmp(UnsafeRawPointer($0.name).assumingMemoryBound(to: CChar.self), UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)) == 0 }
-        }
+        let known = names.withUnsafeBufferPointer { names in names.first { $0.name == name } }
         if let known {
             return known.facts
         }
