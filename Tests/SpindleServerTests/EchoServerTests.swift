@@ -142,7 +142,9 @@ struct EchoServerTests {
     @Test func gracefulShutdownSendsEveryReplyThenEndOfStream() async throws {
         // Its own event loop (which `close()` stops), so the megabytes below do not hold up
         // the shared loops other tests run on.
-        let server = try await EchoServer.start(EchoServerConfiguration(port: 0, gracePeriod: .seconds(20), eventLoops: 1))
+        // The grace period is long because the client below reads megabytes through a 16 KB
+        // window on a cooperative pool that other tests keep busy: on a slow day 20 s ran out.
+        let server = try await EchoServer.start(EchoServerConfiguration(port: 0, gracePeriod: .seconds(120), eventLoops: 1))
         let port = server.port
         // A periodic stream of lower-case letters: byte i of the reply must be letter i % 26, upper-cased.
         let letters = Array("abcdefghijklmnopqrstuvwxyz".utf8)
@@ -153,7 +155,7 @@ struct EchoServerTests {
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try EchoTestClient.Connection(wrappingChannelSynchronously: channel) }
             }
-        let result = try await withDeadline(seconds: 60) {
+        let result = try await withDeadline(seconds: 180) {
             try await connection.executeThenClose { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     // Sends without reading until the server stops reading (its replies do not drain).

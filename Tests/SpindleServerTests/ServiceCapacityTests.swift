@@ -17,11 +17,13 @@ struct ServiceCapacityTests {
         let configuration = try ServiceTestSupport.configuration {
             $0.cpuWorkers = 1
             $0.queueCapacity = 1
+            $0.deadline = .seconds(30)
         }
         let app = try buildApplication(configuration: configuration)
         try await app.test(.router) { client in
-            // The worker is held long enough for the rest to happen even on a busy machine.
-            async let holding = client.executeRequest(uri: "/debug/sleep/1500", method: .get, headers: [:], body: nil)
+            // The worker is held long enough for the rest to happen even on a busy machine (a
+            // run with 1.5 s saw the queue drain first, the host being slow enough that day).
+            async let holding = client.executeRequest(uri: "/debug/sleep/6000", method: .get, headers: [:], body: nil)
             try await ServiceTestSupport.waitForMetrics(client, "the worker to be busy") { ServiceTestSupport.sample($0, "spindle_pool_busy_workers") == 1 }
             async let queued = client.executeRequest(uri: "/is_prime/2", method: .get, headers: [:], body: nil)
             try await ServiceTestSupport.waitForMetrics(client, "a task to be queued") { ServiceTestSupport.sample($0, "spindle_pool_queued_tasks") == 1 }
@@ -31,7 +33,7 @@ struct ServiceCapacityTests {
             #expect(rejected.headers[.retryAfter] == "1")
             #expect((rejected.bodyJSON["error"] as? String)?.contains("capacity") == true, "body: \(rejected.bodyText)")
 
-            #expect(try await holding.bodyText == #"{"slept_ms": 1500}"#)
+            #expect(try await holding.bodyText == #"{"slept_ms": 6000}"#)
             #expect(try await queued.bodyText == #"{"2": true}"#)
         }
     }
