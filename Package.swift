@@ -58,7 +58,7 @@ let package = Package(
             ]
         ),
         // mimalloc, which the `spindle` executable links in place of glibc's malloc: a crawl
-        // spends 14% less CPU per page with it (docs/performance.md, "The allocator").
+        // allocates heavily in libxml2 and Swift (docs/performance.md, "The allocator").
         .systemLibrary(
             name: "CMimalloc",
             providers: [.apt(["libmimalloc-dev"])]

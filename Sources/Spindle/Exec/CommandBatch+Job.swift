@@ -18,8 +18,8 @@ extension CommandBatch {
     /// where it was found on PATH, and this process's environment, read once.
     ///
     /// swift-subprocess's `Environment.inherit` reads and parses the whole environment into a
-    /// dictionary for every process it starts, then formats it back; for short jobs that was a
-    /// third of `spindle exec`'s own CPU time. The snapshot hands it the rows as they are.
+    /// dictionary for every process it starts, then formats it back; for short jobs that was one of
+    /// the largest parts of `spindle exec`'s own CPU time. The snapshot hands it the rows as they are.
     struct PreparedLaunch: Sendable {
         var executablePath: String
         var environment: Environment
