@@ -20,6 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
             ServeBench.self,
             EchoBench.self,
             ExecBench.self,
+            FaultsBench.self,
         ]
     )
 }
