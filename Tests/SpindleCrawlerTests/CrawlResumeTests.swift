@@ -36,6 +36,7 @@ struct CrawlResumeTests {
             let resumed = try await SpindleExecutable.run(arguments)
             #expect(resumed.status == 0, "\(resumed.standardError)")
             try await Self.expectExport(state: state, directory: directory, site: site)
+            try Self.expectRecords(inFile: directory.path("run.jsonl"), site: site, "the resumed run's --output")
 
             let byPath = site.requestLog.snapshot().requestsByPath.filter { $0.key != "/robots.txt" }
             #expect(byPath.count == 500, "every page fetched")
@@ -63,6 +64,7 @@ struct CrawlResumeTests {
             let resumed = try await SpindleExecutable.run(arguments)
             #expect(resumed.status == 0, "\(resumed.standardError)")
             try await Self.expectExport(state: state, directory: directory, site: site)
+            try Self.expectRecords(inFile: directory.path("run.jsonl"), site: site, "the resumed run's --output")
             let byPath = site.requestLog.snapshot().requestsByPath.filter { $0.key != "/robots.txt" }
             #expect(byPath.count == 500 && byPath.values.allSatisfy { $0 == 1 }, "a graceful stop loses nothing: each page fetched once")
         }
@@ -121,12 +123,17 @@ struct CrawlResumeTests {
         let export = try await SpindleExecutable.run(["crawl", "--state", state, "--export", exportPath, "--status"])
         #expect(export.status == 0, "\(export.standardError)")
         #expect(export.standardOutput.contains("pending 0, leased 0, done 500, failed 0, records 475"), "\(export.standardOutput)")
-        let records = try String(contentsOfFile: exportPath, encoding: .utf8).split(separator: "\n").map { line in
+        try expectRecords(inFile: exportPath, site: site, "the export")
+    }
+
+    /// Checks that the JSON Lines file at `path` holds each of the site's 475 records exactly once.
+    static func expectRecords(inFile path: String, site: BlogSite, _ what: String) throws {
+        let records = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
             try JSONDecoder().decode(CrawlRecord.self, from: Data(line.utf8))
         }
         let expected = site.expectedRecords(forPages: 1...25).map { CrawlRecord.selection(page: $0.pageURL, href: $0.href, text: $0.title) }
-        #expect(records.count == expected.count, "no record lost or written twice")
-        #expect(Set(records) == Set(expected))
+        #expect(records.count == expected.count, "\(what): no record lost or written twice")
+        #expect(Set(records) == Set(expected), "\(what): the site's records")
     }
 }
 

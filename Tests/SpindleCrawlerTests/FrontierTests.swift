@@ -261,16 +261,25 @@ struct FrontierSQLiteTests {
         }
     }
 
-    @Test("the state file is WAL with the documented tables")
+    @Test("the state file is WAL while a crawl has it open, and one self-contained file (rollback journal, empty log) once closed")
     func fileFormat() async throws {
         try await withFrontierFixture(.sqlite) { fixture in
+            func header() throws -> Data {
+                try FileHandle(forReadingFrom: URL(fileURLWithPath: fixture.statePath)).readData(ofLength: 20)
+            }
             let frontier = try SQLiteFrontier(path: fixture.statePath)
             _ = try await frontier.add(try entries(["http://a.test/"]))
+            #expect(try header().prefix(16) == Data("SQLite format 3\0".utf8))
+            // File format bytes 18 and 19 are 2 in WAL mode, 1 with a rollback journal.
+            #expect(Array(try header().suffix(2)) == [2, 2])
             try await frontier.close()
-            let header = try FileHandle(forReadingFrom: URL(fileURLWithPath: fixture.statePath)).readData(ofLength: 20)
-            #expect(header.prefix(16) == Data("SQLite format 3\0".utf8))
-            // File format bytes 18 and 19 are 2 in WAL mode.
-            #expect(Array(header.suffix(2)) == [2, 2])
+            #expect(Array(try header().suffix(2)) == [1, 1])
+            #expect(!FileManager.default.fileExists(atPath: fixture.statePath + "-wal"))
+
+            let reopened = try SQLiteFrontier(path: fixture.statePath)
+            #expect(Array(try header().suffix(2)) == [2, 2], "a crawl that opens it again uses WAL")
+            #expect(try await reopened.status().pending == 1)
+            try await reopened.close()
         }
     }
 

@@ -28,7 +28,7 @@ struct URLCanonicalTests {
         ("http://example.com/p?q=%7e%2f+x", "http://example.com/p?q=~%2F+x"),
         ("http://example.com/p?next=/a?b", "http://example.com/p?next=/a?b"),
         ("  http://example.com/a\t\n  ", "http://example.com/a"),
-        ("http://User:Pw@Example.com/", "http://User:Pw@example.com/"),
+        ("http://User:Pw@Example.com/", "http://example.com/"),
         ("http://[::1]:8080/a", "http://[::1]:8080/a"),
         ("http://[FE80::1]/", "http://[fe80::1]/"),
         ("http://127.0.0.1:8080/sitehome/p/2", "http://127.0.0.1:8080/sitehome/p/2"),

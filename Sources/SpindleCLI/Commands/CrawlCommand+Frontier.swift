@@ -12,6 +12,13 @@ extension CrawlCommand {
         if engine != .async {
             throw ValidationError("--engine \(engine.rawValue) cannot drive a frontier crawl (--state, --follow and the politeness options run on the async engine); leave --engine out")
         }
+        if let state = frontierArguments.state, state != ":memory:" {
+            let stateFiles = SQLiteFrontier.files(ofStateAt: state)
+            for (option, path) in [("--output", output), ("--export", frontierArguments.export ?? "-")]
+            where path != "-" && stateFiles.contains(where: { FileIdentity.same(path, $0) }) {
+                throw ValidationError("\(option) '\(path)' is the crawl state (or one of its -wal, -shm, -journal, -lock files): writing records there would destroy the crawl; give another path")
+            }
+        }
     }
 
     /// Whether only `--status` or `--export` was asked for, with no URL to crawl.
@@ -80,6 +87,17 @@ extension CrawlCommand {
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\nUsage: spindle \(Self.usageString())\n".utf8))
             throw ExitCode.validationFailure
+        }
+        if output != "-", frontier is SQLiteFrontier {
+            // A resumed crawl's file ends holding every record once: the records of earlier runs
+            // come from the state (a killed run may not have written its last ones out), this
+            // run's follow as their pages are stored.
+            do {
+                _ = try await Self.writeStoredRecords(of: frontier, to: records)
+            } catch {
+                try? records.finish()
+                throw error
+            }
         }
         // The progress line counts this run's work: what the state has left, and what is found.
         _ = try await frontier.add(seeds)
@@ -180,23 +198,30 @@ extension CrawlCommand {
     /// Writes every record of `frontier` to `path` as JSON Lines, in the order stored.
     private static func export(_ frontier: any Frontier, to path: String) async throws -> Int {
         let sink = try RecordSinks.open(path: path, shape: .page)
-        var count = 0
-        var batch: [CrawlRecord] = []
+        let count: Int
         do {
-            try await frontier.forEachRecord { record in
-                batch.append(record)
-                count += 1
-                if batch.count == 500 {
-                    try sink.write(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
-            }
-            try sink.write(batch)
+            count = try await writeStoredRecords(of: frontier, to: sink)
         } catch {
             try? sink.finish()
             throw error
         }
         try sink.finish()
+        return count
+    }
+
+    /// Writes every record `frontier` holds to `sink`, in the order stored; returns how many.
+    private static func writeStoredRecords(of frontier: any Frontier, to sink: any RecordSink) async throws -> Int {
+        var count = 0
+        var batch: [CrawlRecord] = []
+        try await frontier.forEachRecord { record in
+            batch.append(record)
+            count += 1
+            if batch.count == 500 {
+                try sink.write(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        try sink.write(batch)
         return count
     }
 }

@@ -57,7 +57,12 @@ extension CrawlCommand {
     func openFrontier(limits: FrontierLimits, logger: Logger) async throws -> any Frontier {
         let arguments = frontierArguments
         guard let shared = arguments.shared.frontier else {
-            return arguments.isInMemory ? MemoryFrontier(limits: limits) : try SQLiteFrontier(path: arguments.state!, limits: limits)
+            guard !arguments.isInMemory, let state = arguments.state else { return MemoryFrontier(limits: limits) }
+            // --status or --export alone on a state this process may not write (a read-only copy).
+            if onlyReadsState && !Self.isWritable(state) {
+                return try SQLiteFrontier(readingOnly: state)
+            }
+            return try SQLiteFrontier(path: state, limits: limits)
         }
         let politeness = PostgresFrontier.HostPoliteness(perHost: arguments.perHost ?? 4, delay: arguments.delay?.duration ?? .zero)
         return try await PostgresFrontier(
@@ -65,5 +70,11 @@ extension CrawlCommand {
             leaseDuration: arguments.shared.lease?.duration ?? .seconds(60), limits: limits, politeness: politeness,
             outageLimit: arguments.shared.reconnectLimit?.duration ?? .seconds(60), logger: logger
         )
+    }
+
+    /// Whether `path` and its folder can be written (SQLite writes beside the file).
+    private static func isWritable(_ path: String) -> Bool {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return access(path, W_OK) == 0 && access(folder, W_OK) == 0
     }
 }

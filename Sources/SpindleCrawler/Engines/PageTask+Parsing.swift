@@ -4,7 +4,7 @@ extension PageTask {
     /// A task for the URL written in `text` (surrounding whitespace ignored).
     ///
     /// - Throws: ``CrawlInputError`` when `text` is not an absolute `http` or `https` URL with a
-    ///   host, saying which part is wrong.
+    ///   host and a port from 0 to 65535, or carries credentials, saying which part is wrong.
     public init(parsing text: String) throws(CrawlInputError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
@@ -18,6 +18,15 @@ extension PageTask {
         }
         guard let host = url.host, !host.isEmpty else {
             throw CrawlInputError("'\(text)' has no host: give a URL such as http://127.0.0.1:8080/")
+        }
+        if url.user != nil || url.password != nil {
+            throw CrawlInputError("'\(text)' carries credentials (user:password@): Spindle neither sends nor stores them; remove them")
+        }
+        // Foundation accepts any port number; the fetch must never see one that wraps or is dropped.
+        do {
+            _ = try CanonicalURL(trimmed)
+        } catch {
+            throw CrawlInputError(error.description)
         }
         self.init(url: url)
     }

@@ -38,9 +38,9 @@ public final class Fetcher: Sendable {
         try configuration.validate()
         self.configuration = configuration
         var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.redirectConfiguration = configuration.followRedirects
-            ? .follow(max: configuration.maxRedirects, allowCycles: false)
-            : .disallow
+        // Redirects are followed here, hop by hop (see `followingRedirects`), so that every
+        // target is checked before the client sees it.
+        clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(
             connect: TimeAmount(configuration.connectTimeout),
             read: TimeAmount(configuration.readTimeout)
@@ -87,7 +87,7 @@ public final class Fetcher: Sendable {
             // against the same deadline here.
             return try await withThrowingTaskGroup(of: FetchedPage?.self) { group in
                 group.addTask {
-                    try await self.transfer(url, target: target, start: start)
+                    try await self.followingRedirects(url, target: target, start: start)
                 }
                 group.addTask {
                     try await Task.sleep(until: deadline, clock: .continuous)
@@ -116,6 +116,39 @@ public final class Fetcher: Sendable {
             throw FetchError(.invalidURL, url: string, "not a URL")
         }
         return try await fetch(url)
+    }
+
+    /// The redirect statuses followed (as browsers and AsyncHTTPClient do); 300 and 304 are not.
+    private static let redirectStatuses: Set<Int> = [301, 302, 303, 307, 308]
+
+    /// Fetches `url`, then each `Location` it redirects to while
+    /// ``FetchConfiguration/followRedirects`` is on. Each target must be a fetchable URL (a
+    /// server may send any text, a port past 65535 included), must not have been visited in this
+    /// fetch, and at most ``FetchConfiguration/maxRedirects`` are followed.
+    private func followingRedirects(_ url: URL, target: String, start: ContinuousClock.Instant) async throws -> FetchedPage {
+        var page = try await transfer(url, target: target, start: start)
+        guard configuration.followRedirects else { return page }
+        var visited: Set<String> = [target]
+        var hops = 0
+        while Self.redirectStatuses.contains(page.status), let location = page.location.map(LinkResolution.removingCredentials) {
+            let next: String
+            do {
+                next = try Self.validated(location)
+            } catch let error as FetchError {
+                throw FetchError(.invalidURL, url: target, "redirected to \(location.absoluteString): \(error.message)")
+            }
+            guard visited.insert(next).inserted else {
+                throw FetchError(.tooManyRedirects, url: target, "the redirects go round in a cycle")
+            }
+            guard hops < configuration.maxRedirects else {
+                throw FetchError(.tooManyRedirects, url: target, "more than \(configuration.maxRedirects) redirects")
+            }
+            hops += 1
+            page = try await transfer(location, target: next, start: start)
+        }
+        page.requestedURL = url
+        page.redirectCount = hops
+        return page
     }
 
     /// The request, the head, then the body, counted against ``FetchConfiguration/maxBodySize``.
@@ -155,11 +188,10 @@ public final class Fetcher: Sendable {
         }
         return FetchedPage(
             requestedURL: url,
-            url: response.url ?? url,
+            url: url,
             status: Int(response.status.code),
             headers: response.headers,
             body: body,
-            redirectCount: max(0, response.history.count - 1),
             elapsed: ContinuousClock.now - start
         )
     }
@@ -175,6 +207,12 @@ public final class Fetcher: Sendable {
         }
         guard let host = url.host, !host.isEmpty else {
             throw FetchError(.invalidURL, url: text, "the URL has no host")
+        }
+        // Foundation's URL takes any port number, and a port past 65535 would wrap or trap below.
+        do {
+            _ = try CanonicalURL(text)
+        } catch {
+            throw FetchError(.invalidURL, url: text, error.description)
         }
         return text
     }

@@ -50,7 +50,7 @@ struct URLReference {
         if let authority {
             return URLReference(scheme: base.scheme, authority: authority, path: String(path), query: query)
         }
-        var resolved = URLReference(scheme: base.scheme, authority: base.authorityWithUserInfo, path: base.path, query: query)
+        var resolved = URLReference(scheme: base.scheme, authority: base.authority, path: base.path, query: query)
         if path.isEmpty {
             resolved.query = query ?? base.query
         } else if path.hasPrefix("/") {
@@ -96,16 +96,15 @@ struct URLReference {
     }
 }
 
-/// The authority of an http(s) URL: optional credentials, a lower-cased host, a non-default port.
+/// The authority of an http(s) URL: a lower-cased host and a non-default port; credentials
+/// (`user:password@`) are skipped.
 struct Authority {
-    var userInfo: String?
     var host: String
     var port: Int?
 
     init(parsing text: String, scheme: String, input: String) throws(URLCanonicalizationError) {
         var rest = Substring(text)
         if let at = rest.lastIndex(of: "@") {
-            userInfo = PercentEncoding.normalize(rest[..<at], as: .path)
             rest = rest[rest.index(after: at)...]
         }
         var portText: Substring?
@@ -154,12 +153,6 @@ struct Authority {
     }
 }
 
-extension CanonicalURL {
-    /// The authority as written in ``string``, credentials included, for resolving references.
-    var authorityWithUserInfo: String {
-        userInfo.map { "\($0)@\(authority)" } ?? authority
-    }
-}
 
 extension Unicode.Scalar {
     fileprivate var isASCIILetter: Bool {

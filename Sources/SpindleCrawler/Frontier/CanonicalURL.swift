@@ -5,6 +5,7 @@ import Foundation
 ///
 /// Canonicalisation (RFC 3986 section 6, plus what crawlers usually add):
 /// - scheme and host lower-cased; the default port (80 for `http`, 443 for `https`) dropped;
+/// - credentials (`user:password@`) dropped: they are never fetched with, stored or written;
 /// - the fragment dropped (it never reaches the server);
 /// - `.` and `..` segments resolved; an empty path becomes `/`;
 /// - percent-encoding normalised: escapes of unreserved characters decoded (`%41` → `A`,
@@ -33,8 +34,6 @@ public struct CanonicalURL: Hashable, Comparable, Sendable, CustomStringConverti
     public let query: String?
     /// The same URL as a Foundation `URL`.
     public let url: URL
-    /// `user:password` when the URL carries credentials; kept so a base resolves correctly.
-    let userInfo: String?
 
     /// Canonicalises `text`, resolving it against `base` first when it is relative.
     ///
@@ -60,7 +59,6 @@ public struct CanonicalURL: Hashable, Comparable, Sendable, CustomStringConverti
         let path = URLReference.removingDotSegments(PercentEncoding.normalize(parts.path, as: .path))
 
         var string = parts.scheme + "://"
-        if let userInfo = authority.userInfo { string += userInfo + "@" }
         string += authority.host
         if let port = authority.port { string += ":\(port)" }
         string += path.isEmpty ? "/" : path
@@ -76,7 +74,6 @@ public struct CanonicalURL: Hashable, Comparable, Sendable, CustomStringConverti
         self.path = path.isEmpty ? "/" : path
         self.query = query
         self.url = url
-        self.userInfo = authority.userInfo
     }
 
     /// Canonicalises a Foundation `URL` (which must be absolute).

@@ -66,6 +66,23 @@ enum SQLiteFrontierSchema {
         try migrator.migrate(writer)
     }
 
+    /// Checks that a database opened read-only is a crawl state this Spindle can read.
+    ///
+    /// - Throws: ``FrontierError`` ``FrontierError/Code/incompatibleState`` when it is not one,
+    ///   or was written by a newer Spindle.
+    static func checkReadable(_ reader: some DatabaseReader, path: String) throws {
+        let migrator = migrator
+        try reader.read { db in
+            let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+            guard tables.isSuperset(of: ["urls", "records", "grdb_migrations"]) else {
+                throw FrontierError(.incompatibleState, "\(path) is not a Spindle crawl state")
+            }
+            if try migrator.hasBeenSuperseded(db) {
+                throw FrontierError(.incompatibleState, "\(path) was written by a newer Spindle; upgrade spindle to read it")
+            }
+        }
+    }
+
     static func configuration() -> Configuration {
         var configuration = Configuration()
         configuration.label = "spindle.frontier"

@@ -19,8 +19,13 @@ public final class SQLiteFrontier: Frontier {
     /// How many leases a dead process had left, returned to pending when this frontier opened.
     public let recoveredLeases: Int
 
-    private let pool: DatabasePool
-    private let fileLock: StateFileLock
+    /// Whether the file was opened with ``init(readingOnly:)``.
+    public let isReadOnly: Bool
+
+    /// A `DatabasePool` (WAL) for a crawl; a read-only `DatabaseQueue` for `init(readingOnly:)`.
+    private let pool: any DatabaseWriter
+    /// Held while this process owns the file; `nil` when read-only.
+    private let fileLock: StateFileLock?
     private let closeState = CloseState()
 
     /// At most this many pending rows are examined per ``lease(limit:now:excludingHosts:maxPerHost:)``
@@ -37,25 +42,69 @@ public final class SQLiteFrontier: Frontier {
     public init(path: String, limits: FrontierLimits = .unlimited) throws {
         self.path = path
         self.limits = limits
-        fileLock = try StateFileLock(statePath: path)
+        isReadOnly = false
+        let fileLock = try StateFileLock(statePath: path)
+        self.fileLock = fileLock
         do {
-            pool = try DatabasePool(path: path, configuration: SQLiteFrontierSchema.configuration())
+            let pool = try DatabasePool(path: path, configuration: SQLiteFrontierSchema.configuration())
+            self.pool = pool
             try SQLiteFrontierSchema.migrate(pool, path: path)
             recoveredLeases = try pool.write { db in try Self.recoverLeases(db, now: Date()) }
-        } catch let error as FrontierError {
-            fileLock.release()
-            throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            fileLock.release()
-            throw FrontierError(.incompatibleState, "\(path) is not an SQLite database; use another --state file")
         } catch {
             fileLock.release()
-            throw FrontierError(.storageFailed, "cannot open the crawl state \(path): \(error)")
+            throw Self.openingError(error, path: path)
+        }
+    }
+
+    /// Opens the crawl state at `path` to read it only (``status()``, ``urls(in:limit:)``,
+    /// ``forEachRecord(_:)``): no lock is taken, nothing is migrated or recovered, and the file
+    /// and its folder may be read-only, such as a copy of a finished crawl's state. Calls that
+    /// change the crawl fail with ``FrontierError/Code/storageFailed``.
+    ///
+    /// - Throws: ``FrontierError`` — ``FrontierError/Code/incompatibleState`` when the file is
+    ///   not a Spindle crawl state, ``FrontierError/Code/storageFailed`` when it cannot be read
+    ///   (it does not exist, or a crawl that was killed left its last changes in a `-wal` file
+    ///   that a read-only folder keeps SQLite from reading).
+    public init(readingOnly path: String) throws {
+        self.path = path
+        limits = .unlimited
+        isReadOnly = true
+        fileLock = nil
+        recoveredLeases = 0
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FrontierError(.storageFailed, "cannot read the crawl state \(path): no such file")
+        }
+        do {
+            var configuration = SQLiteFrontierSchema.configuration()
+            configuration.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            pool = queue
+            try SQLiteFrontierSchema.checkReadable(queue, path: path)
+        } catch {
+            throw Self.openingError(error, path: path)
+        }
+    }
+
+    /// The files a crawl state at `path` is kept in: the database, SQLite's `-wal`, `-shm` and
+    /// `-journal` files, and the `-lock` file. Writing anything else to one of them destroys the
+    /// crawl.
+    public static func files(ofStateAt path: String) -> [String] {
+        [path] + ["-wal", "-shm", "-journal", "-lock"].map { path + $0 }
+    }
+
+    private static func openingError(_ error: any Error, path: String) -> any Error {
+        switch error {
+        case let error as FrontierError:
+            return error
+        case let error as DatabaseError where error.resultCode == .SQLITE_NOTADB:
+            return FrontierError(.incompatibleState, "\(path) is not an SQLite database; use another --state file")
+        default:
+            return FrontierError(.storageFailed, "cannot open the crawl state \(path): \(error)")
         }
     }
 
     deinit {
-        fileLock.release()
+        fileLock?.release()
     }
 
     public func add(_ entries: [FrontierEntry]) async throws -> Int {
@@ -182,11 +231,25 @@ public final class SQLiteFrontier: Frontier {
         }
     }
 
+    /// Closes the file. A crawl's state is left as one self-contained file: the write-ahead log
+    /// is folded into it and the journal switched back to a rollback journal, so copying the
+    /// file alone copies the whole crawl, and a read-only copy can be read
+    /// (``init(readingOnly:)``). The next crawl that opens it switches it to WAL again.
     public func close() async throws {
         guard closeState.markClosed() else { return }
-        defer { fileLock.release() }
+        defer { fileLock?.release() }
         do {
             try pool.close()
+            if !isReadOnly {
+                // The pool's connections are closed, and the lock keeps other crawls out, so
+                // this one connection may change the journal mode.
+                let queue = try DatabaseQueue(path: path, configuration: SQLiteFrontierSchema.configuration())
+                try await queue.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                    try db.execute(sql: "PRAGMA journal_mode = DELETE")
+                }
+                try queue.close()
+            }
         } catch {
             throw FrontierError(.storageFailed, "cannot close the crawl state \(path): \(error)")
         }

@@ -7,7 +7,8 @@ extension HTMLDocument {
     /// Characters that `URL` rejects, such as spaces or non-ASCII letters, are percent-encoded
     /// as UTF-8. An empty `href` refers to the base URL without its fragment.
     ///
-    /// - Returns: An absolute URL with a scheme, or `nil` for `javascript:` links, for relative
+    /// - Returns: An absolute URL with a scheme and without credentials (`user:password@` is
+    ///   removed), or `nil` for `javascript:` links, for relative
     ///   links when the document has no base URL, and for text that is not a URL even once
     ///   encoded. `mailto:`, `tel:` and other schemes are returned as they are: check
     ///   ``resolveHTTP(_:)`` or the scheme when only web pages are wanted.
@@ -69,7 +70,19 @@ enum LinkResolution {
 
     private static func absolute(_ text: String, _ base: URL?) -> URL? {
         guard let url = URL(string: text, relativeTo: base)?.absoluteURL, url.scheme != nil else { return nil }
-        return url
+        // Credentials come only from the link's own text: the crawler's page URLs carry none
+        // (seeds with credentials are refused, redirects drop them).
+        return text.utf8.contains(UInt8(ascii: "@")) ? removingCredentials(url) : url
+    }
+
+    /// `url` without `user:password@`: credentials a page links with are never written to a
+    /// record or followed with.
+    static func removingCredentials(_ url: URL) -> URL {
+        guard url.user != nil || url.password != nil,
+              var components = URLComponents(url: url, resolvingAgainstBaseURL: true) else { return url }
+        components.user = nil
+        components.password = nil
+        return components.url ?? url
     }
 
     private static func removingFragment(_ url: URL) -> URL {
