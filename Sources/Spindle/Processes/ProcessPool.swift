@@ -127,6 +127,7 @@ public final class ProcessPool: @unchecked Sendable {
         }
         // A worker that dies leaves a closed pipe: writing to it must be an error, not SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
+        monitorWake = try WakePipe()
         drivers = ThreadPoolExecutor(
             maxWorkers: configuration.maxWorkers, threadNamePrefix: "spindle-procpool",
             queueCapacity: configuration.queueCapacity)
@@ -140,12 +141,6 @@ public final class ProcessPool: @unchecked Sendable {
             throw error
         }
         state = NIOLockedValueBox(State(idle: workers))
-        do {
-            monitorWake = try WakePipe()
-        } catch {
-            for worker in workers { worker.close() }
-            throw error
-        }
         startMonitor()
     }
 
