@@ -71,7 +71,8 @@ public let fixtureJobs: [any ProcessJob.Type] = [
 ]
 
 /// The inode of the pipe a worker sends its frames on, noted by the fixture worker before it
-/// serves jobs (the worker moves that pipe off standard output).
+/// serves jobs (the worker moves that pipe off standard output). Written once by `main` before
+/// any other thread exists; only read after.
 nonisolated(unsafe) public var fixtureFramesPipeInode: UInt = 0
 
 /// Notes which pipe carries the worker's frames: call before `runWorkerIfRequested`.

@@ -125,7 +125,8 @@ public final class ProcessPool: @unchecked Sendable {
         guard access(executable, X_OK) == 0 else {
             throw SpindleError(.workerStartFailed, "the worker executable '\(executable)' does not exist or is not executable")
         }
-        // A worker that dies leaves a closed pipe: writing to it must be an error, not SIGPIPE.
+        // Writing to a pipe nobody reads must be an error, not SIGPIPE. (The pool keeps the read
+        // end of each worker's input, so a dead worker's input takes writes until it is full.)
         signal(SIGPIPE, SIG_IGN)
         monitorWake = try WakePipe()
         drivers = ThreadPoolExecutor(
