@@ -66,4 +66,37 @@ public enum MistypedSquareJob: ProcessJob {
 }
 
 /// The jobs the fixture worker registers.
-public let fixtureJobs: [any ProcessJob.Type] = [SquareJob.self, PIDJob.self, KillSelfJob.self, FatalErrorJob.self, SleepJob.self, ThrowingJob.self]
+public let fixtureJobs: [any ProcessJob.Type] = [
+    SquareJob.self, PIDJob.self, KillSelfJob.self, FatalErrorJob.self, SleepJob.self, ThrowingJob.self, CorruptFrameJob.self,
+]
+
+/// The inode of the pipe a worker sends its frames on, noted by the fixture worker before it
+/// serves jobs (the worker moves that pipe off standard output). Written once by `main` before
+/// any other thread exists; only read after.
+nonisolated(unsafe) public var fixtureFramesPipeInode: UInt = 0
+
+/// Notes which pipe carries the worker's frames: call before `runWorkerIfRequested`.
+public func noteFixtureFramesPipe() {
+    var info = stat()
+    if fstat(1, &info) == 0 { fixtureFramesPipeInode = UInt(info.st_ino) }
+}
+
+/// Writes a frame header announcing 4 GiB to its worker's frame pipe, then waits to be killed:
+/// a worker that breaks the protocol while staying alive.
+public enum CorruptFrameJob: ProcessJob {
+    public static let name = "fixture.corrupt-frame"
+    public static func run(_ input: Int) throws -> Int {
+        for fd in Int32(3)..<1024 {
+            var info = stat()
+            guard fstat(fd, &info) == 0, UInt(info.st_ino) == fixtureFramesPipeInode,
+                  fcntl(fd, F_GETFL) & O_ACCMODE == O_WRONLY else { continue }
+            let header: [UInt8] = [0xff, 0xff, 0xff, 0xff]
+            _ = header.withUnsafeBytes { write(fd, $0.baseAddress!, 4) }
+            sleep(60)
+        }
+        return input
+    }
+}
+
+/// Makes the fixture worker run as a program that forgot `ProcessPool.runWorkerIfRequested`.
+public let forgetWorkerCallArgument = "--forget-worker-call"

@@ -19,12 +19,17 @@ struct FrameChannel {
         case system(String, Int32)
     }
 
-    func write(_ payload: [UInt8]) throws {
+    /// A payload with its length in front: the bytes of one frame.
+    static func frame(_ payload: [UInt8]) -> [UInt8] {
         var frame = [UInt8]()
         frame.reserveCapacity(payload.count + 4)
         frame.appendLittleEndian(UInt32(payload.count))
         frame.append(contentsOf: payload)
-        try frame.withUnsafeBytes { raw in
+        return frame
+    }
+
+    func write(_ payload: [UInt8]) throws {
+        try Self.frame(payload).withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = Glibc.write(writeFD, raw.baseAddress! + offset, raw.count - offset)

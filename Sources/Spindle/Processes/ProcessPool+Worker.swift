@@ -21,7 +21,29 @@ extension ProcessPool {
         let environment = ProcessInfo.processInfo.environment
         guard environment[WorkerProcess.workerEnvironmentKey] == "1" else { return }
         let parent = environment[WorkerProcess.parentEnvironmentKey].flatMap { pid_t($0) }
+        // A pool a job creates is a pool of its own, not a sign of a missing call (see below).
+        unsetenv(WorkerProcess.workerEnvironmentKey)
         runWorker(jobs: jobs, initializer: initializer, parent: parent)
+    }
+
+    /// Stops a process started as a worker that is creating a pool instead of serving jobs:
+    /// its `main` does not call ``runWorkerIfRequested(jobs:initializer:)`` first, so every
+    /// worker would run `main` and start workers of its own. The parent sees the exit status
+    /// and fails its tasks with ``notAWorkerError(pid:executable:)``.
+    static func refuseInsideWorker() {
+        guard let flag = getenv(WorkerProcess.workerEnvironmentKey), String(cString: flag) == "1" else { return }
+        let message = "spindle: this process was started as a ProcessPool worker but is creating a ProcessPool: "
+            + "call ProcessPool.runWorkerIfRequested(jobs:) first thing in main (process \(getpid()) stops here)\n"
+        FileHandle.standardError.write(Data(message.utf8))
+        exit(WorkerProcess.notAWorkerStatus)
+    }
+
+    /// The error of every task of a pool whose worker executable does not serve jobs.
+    static func notAWorkerError(pid: pid_t, executable: String) -> SpindleError {
+        SpindleError(
+            .workerStartFailed,
+            "worker \(pid) ('\(executable)') ran its main and created a ProcessPool instead of serving jobs: "
+                + "call ProcessPool.runWorkerIfRequested(jobs:) first thing in main")
     }
 
     private static func runWorker(
@@ -29,10 +51,10 @@ extension ProcessPool {
         initializer: (@Sendable () throws -> Void)?,
         parent: pid_t?
     ) -> Never {
-        // Ctrl-C in a terminal reaches the whole process group: the parent decides when
-        // workers stop (by closing their input), so they ignore it.
-        signal(SIGINT, SIG_IGN)
+        // Workers run in a process group of their own, so a terminal's Ctrl-C reaches only the
+        // parent, which decides when they stop; a signal sent to a worker itself ends it.
         signal(SIGPIPE, SIG_IGN)
+        Thread.current.name = WorkerProcess.processName
         // Frames go to a private copy of stdout; anything a job prints goes to stderr.
         let framesOut = dup(1)
         dup2(2, 1)

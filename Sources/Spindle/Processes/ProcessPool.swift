@@ -22,6 +22,9 @@ public struct ProcessPoolConfiguration: Sendable {
     public var workerExecutable: String?
     /// Arguments for the worker executable.
     public var workerArguments: [String]
+    /// Called (on a pool thread) each time a worker that died or timed out has been reaped and
+    /// replaced: a way to watch restarts, and to know one has happened.
+    public var onWorkerReplaced: (@Sendable (ProcessPool.WorkerReplacement) -> Void)?
 
     /// Creates a configuration; see the properties for what each value means.
     public init(
@@ -30,7 +33,8 @@ public struct ProcessPoolConfiguration: Sendable {
         taskTimeout: Duration? = nil,
         queueCapacity: Int? = nil,
         workerExecutable: String? = nil,
-        workerArguments: [String] = []
+        workerArguments: [String] = [],
+        onWorkerReplaced: (@Sendable (ProcessPool.WorkerReplacement) -> Void)? = nil
     ) {
         self.maxWorkers = maxWorkers ?? ProcessInfo.processInfo.activeProcessorCount
         self.maxTasksPerWorker = maxTasksPerWorker
@@ -38,6 +42,7 @@ public struct ProcessPoolConfiguration: Sendable {
         self.queueCapacity = queueCapacity
         self.workerExecutable = workerExecutable
         self.workerArguments = workerArguments
+        self.onWorkerReplaced = onWorkerReplaced
     }
 }
 
@@ -48,7 +53,9 @@ public struct ProcessPoolConfiguration: Sendable {
 /// registered ``ProcessJob``s, exchanging length-prefixed frames over pipes. A worker that exits,
 /// crashes or is killed mid-task fails only the task it held (``SpindleError/Code/workerDied``),
 /// and a replacement starts at once; a task over its timeout has its worker killed and replaced.
-/// Workers exit when the pool shuts down, and by themselves when the parent process dies.
+/// A worker that dies while idle is noticed at once (a pidfd), reaped and replaced, and a task
+/// sent to a worker that died before reading it is sent to another: it never ran, so it does not
+/// fail. Workers exit when the pool shuts down, and by themselves when the parent process dies.
 public final class ProcessPool: @unchecked Sendable {
     /// Counters for monitoring.
     public struct Statistics: Sendable {
@@ -64,33 +71,64 @@ public final class ProcessPool: @unchecked Sendable {
         public var tasksCompleted: Int
     }
 
+    /// A worker that died or timed out, and the one that replaced it.
+    public struct WorkerReplacement: Sendable {
+        /// The worker that ended.
+        public var pid: pid_t
+        /// How it ended, in words ("was killed by signal 9 (SIGKILL)").
+        public var ending: String
+        /// True when a task was on its way to it or running on it; false when it died idle.
+        public var whileBusy: Bool
+        /// The replacement; nil when none was started (the pool is shutting down, or workers
+        /// keep exiting by themselves: one starts when a task needs it).
+        public var replacementPID: pid_t?
+    }
+
     /// The configuration the pool was created with.
     public let configuration: ProcessPoolConfiguration
-    private let executable: String
+    let executable: String
+    /// The worker executable for messages: this executable's path rather than /proc/self/exe.
+    let executableDescription: String
     /// Runs one driver thread per worker; its bounded queue is the pool's queue.
     private let drivers: ThreadPoolExecutor
-    private let state: NIOLockedValueBox<State>
+    let state: NIOLockedValueBox<State>
+    /// Wakes the monitor thread when workers join the pool or the pool shuts down.
+    let monitorWake: WakePipe
 
-    private struct State {
+    /// A task is sent again at most this many times when its worker died before reading it.
+    static let maxResends = 3
+
+    struct State {
         var idle: [WorkerProcess] = []
-        var busy = 0
+        /// Workers checked out by a driver.
+        var busy: [WorkerProcess] = []
         var restarts = 0
         var completed = 0
         var nextTaskID: UInt64 = 0
         var shutDown = false
+        /// Set when a worker proved the executable cannot serve jobs: every task fails with it.
+        var broken: SpindleError?
+        /// Workers that died idle before answering a task since the last answer: bounds the
+        /// replacements of a worker that keeps dying as it starts.
+        var startupDeaths = 0
     }
 
     /// Starts `configuration.maxWorkers` worker processes.
     /// - Throws: ``SpindleError/Code/workerStartFailed`` if a worker cannot be started.
     public init(configuration: ProcessPoolConfiguration = .init()) throws {
+        Self.refuseInsideWorker()
         precondition(configuration.maxWorkers >= 1, "ProcessPool needs maxWorkers >= 1, got \(configuration.maxWorkers)")
         self.configuration = configuration
         executable = configuration.workerExecutable ?? "/proc/self/exe"
+        executableDescription = configuration.workerExecutable
+            ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         guard access(executable, X_OK) == 0 else {
             throw SpindleError(.workerStartFailed, "the worker executable '\(executable)' does not exist or is not executable")
         }
-        // A worker that dies leaves a closed pipe: writing to it must be an error, not SIGPIPE.
+        // Writing to a pipe nobody reads must be an error, not SIGPIPE. (The pool keeps the read
+        // end of each worker's input, so a dead worker's input takes writes until it is full.)
         signal(SIGPIPE, SIG_IGN)
+        monitorWake = try WakePipe()
         drivers = ThreadPoolExecutor(
             maxWorkers: configuration.maxWorkers, threadNamePrefix: "spindle-procpool",
             queueCapacity: configuration.queueCapacity)
@@ -104,22 +142,20 @@ public final class ProcessPool: @unchecked Sendable {
             throw error
         }
         state = NIOLockedValueBox(State(idle: workers))
+        startMonitor()
     }
 
-    /// The pids of the worker processes alive now.
+    /// The pids of the worker processes in the pool now (idle or running a task).
     public var workerPIDs: [pid_t] {
-        // Busy workers are checked out of `idle`; they are tracked by the driver holding them.
-        state.withLockedValue { $0.idle.map(\.pid) } + busyPIDs.withLockedValue { Array($0) }
+        state.withLockedValue { $0.idle.map(\.pid) + $0.busy.map(\.pid) }
     }
-
-    private let busyPIDs = NIOLockedValueBox(Set<pid_t>())
 
     /// Counters for monitoring.
     public var statistics: Statistics {
         let queued = drivers.pendingCount
         return state.withLockedValue {
             Statistics(
-                queued: queued, busyWorkers: $0.busy, liveWorkers: $0.idle.count + $0.busy,
+                queued: queued, busyWorkers: $0.busy.count, liveWorkers: $0.idle.count + $0.busy.count,
                 workerRestarts: $0.restarts, tasksCompleted: $0.completed)
         }
     }
@@ -201,6 +237,7 @@ public final class ProcessPool: @unchecked Sendable {
             defer { state.idle.removeAll() }
             return state.idle
         }
+        monitorWake.wake()
         for worker in workers { worker.close() }
     }
 
@@ -211,20 +248,34 @@ public final class ProcessPool: @unchecked Sendable {
     }
 
     private func runChunk<J: ProcessJob>(_ job: J.Type, _ inputs: [UInt8], count: Int) throws -> [Result<J.Output, any Error>] {
-        let (worker, taskID) = try checkOut()
-        let request = WorkerRequest(taskID: taskID, job: J.name, count: count, inputs: inputs)
-        let deadline = configuration.taskTimeout.map { Deadline.after($0 * count)! }
-        let response: WorkerResponse
-        do {
-            try worker.channel.write(request.encoded())
-            guard let frame = try worker.channel.read(until: deadline) else { throw FrameChannel.Failure.closed }
-            response = try WorkerResponse(decoding: frame)
-            guard response.taskID == taskID, response.statuses.count == count else { throw MalformedFrame() }
-        } catch {
-            throw replace(worker, after: error, job: J.name)
+        let taskID = state.withLockedValue { state -> UInt64 in
+            state.nextTaskID += 1
+            return state.nextTaskID
         }
-        checkIn(worker)
-        return decodeResults(J.self, response, pid: worker.pid)
+        let request = WorkerRequest(taskID: taskID, job: J.name, count: count, inputs: inputs).encoded()
+        var resends = 0
+        while true {
+            let worker = try checkOut()
+            let deadline = configuration.taskTimeout.map { Deadline.after($0 * count)! }
+            let response: WorkerResponse
+            do {
+                try worker.send(request, until: deadline)
+                guard let frame = try worker.channel.read(until: deadline) else { throw FrameChannel.Failure.closed }
+                response = try WorkerResponse(decoding: frame)
+                guard response.taskID == taskID, response.statuses.count == count else { throw MalformedFrame() }
+            } catch {
+                let failure = replace(worker, after: error, job: J.name)
+                // A worker that died (or stalled) before reading the request never ran it: send
+                // it to another. One that exited by itself would likely do so again: fail.
+                if failure.untaken, !failure.exitedByItself, resends < Self.maxResends {
+                    resends += 1
+                    continue
+                }
+                throw failure.error
+            }
+            checkIn(worker)
+            return decodeResults(J.self, response, pid: worker.pid)
+        }
     }
 
     /// Matches a response's statuses with its outputs and messages, in order.
@@ -253,7 +304,7 @@ public final class ProcessPool: @unchecked Sendable {
             case .jobThrew:
                 return .failure(SpindleError(.jobFailed, "job '\(J.name)' failed in worker \(pid): \(text)"))
             case .unknownJob:
-                return .failure(SpindleError(.unknownJob, "no job named '\(J.name)' is registered in worker \(pid) (\(executable))"))
+                return .failure(SpindleError(.unknownJob, "no job named '\(J.name)' is registered in worker \(pid) (\(executableDescription))"))
             case .badInput, .badOutput:
                 return .failure(SpindleError(.codingFailed, "job '\(J.name)' in worker \(pid): \(text)"))
             case .ok, nil:
@@ -262,69 +313,103 @@ public final class ProcessPool: @unchecked Sendable {
         }
     }
 
-    private func checkOut() throws -> (WorkerProcess, UInt64) {
-        // There is one driver thread per worker, so a driver always finds one idle.
-        let (worker, taskID) = state.withLockedValue { state -> (WorkerProcess?, UInt64) in
-            state.nextTaskID += 1
-            guard let worker = state.idle.popLast() else { return (nil, state.nextTaskID) }
-            state.busy += 1
-            return (worker, state.nextTaskID)
+    private func checkOut() throws -> WorkerProcess {
+        // There is one driver thread per worker, so a driver finds one idle unless a worker
+        // was not replaced (it failed to start, or kept exiting as it started).
+        let (worker, broken) = state.withLockedValue { state -> (WorkerProcess?, SpindleError?) in
+            if let broken = state.broken { return (nil, broken) }
+            guard let worker = state.idle.popLast() else { return (nil, nil) }
+            state.busy.append(worker)
+            return (worker, nil)
         }
-        if let worker {
-            busyPIDs.withLockedValue { _ = $0.insert(worker.pid) }
-            return (worker, taskID)
-        }
-        // A replacement failed to start earlier: try once more now.
+        if let broken { throw broken }
+        if let worker { return worker }
         let fresh = try WorkerProcess(executable: executable, arguments: configuration.workerArguments)
-        state.withLockedValue { $0.busy += 1 }
-        busyPIDs.withLockedValue { _ = $0.insert(fresh.pid) }
-        return (fresh, taskID)
+        state.withLockedValue { $0.busy.append(fresh) }
+        monitorWake.wake()
+        return fresh
     }
 
     private func checkIn(_ worker: WorkerProcess) {
         worker.tasksDone += 1
-        busyPIDs.withLockedValue { _ = $0.remove(worker.pid) }
-        var current = worker
         if let limit = configuration.maxTasksPerWorker, worker.tasksDone >= limit {
             worker.close()
-            if let fresh = try? WorkerProcess(executable: executable, arguments: configuration.workerArguments) {
-                current = fresh
-            } else {
-                state.withLockedValue { $0.busy -= 1; $0.completed += 1 }
-                return
+            let fresh = try? WorkerProcess(executable: executable, arguments: configuration.workerArguments)
+            let stale = state.withLockedValue { state -> Bool in
+                state.remove(busy: worker)
+                state.completed += 1
+                state.startupDeaths = 0
+                guard let fresh, !state.shutDown else { return true }
+                state.idle.append(fresh)
+                return false
             }
+            if stale { fresh?.close() } else { monitorWake.wake() }
+            return
         }
-        let stale = state.withLockedValue { state -> Bool in
-            state.busy -= 1
+        let outcome = state.withLockedValue { state -> CheckIn in
+            state.remove(busy: worker)
             state.completed += 1
-            if state.shutDown { return true }
-            state.idle.append(current)
-            return false
+            state.startupDeaths = 0
+            if state.shutDown { return .close }
+            // The monitor saw it die after it answered: it is replaced like any dead worker.
+            if worker.deathNoticed { state.busy.append(worker); return .replace }
+            state.idle.append(worker)
+            return .idle
         }
-        if stale { current.close() }
+        switch outcome {
+        case .idle: break
+        case .close: worker.close()
+        case .replace: _ = replace(worker, after: FrameChannel.Failure.closed, job: nil)
+        }
     }
 
-    /// Kills and reaps a worker that failed mid-task, starts its replacement, and returns the
-    /// error for the task it held.
-    private func replace(_ worker: WorkerProcess, after failure: any Error, job: String) -> SpindleError {
-        busyPIDs.withLockedValue { _ = $0.remove(worker.pid) }
+    private enum CheckIn { case idle, close, replace }
+
+    /// What became of a task whose worker failed.
+    struct WorkerFailure {
+        /// The task's error, if it is not sent again.
+        var error: SpindleError
+        /// The worker never read the task's request.
+        var untaken: Bool
+        /// The worker exited with a status of its own (not by a signal).
+        var exitedByItself: Bool
+    }
+
+    /// Ends a worker that failed mid-task (or died after answering, `job` nil), starts its
+    /// replacement, and returns what the task it held should see.
+    private func replace(_ worker: WorkerProcess, after failure: any Error, job: String?) -> WorkerFailure {
         let timedOut: Bool
-        if case FrameChannel.Failure.timedOut = failure { timedOut = true } else { timedOut = false }
-        worker.kill()
-        let ending = worker.close()
-        let replacement = try? WorkerProcess(executable: executable, arguments: configuration.workerArguments)
-        let stale = state.withLockedValue { state -> Bool in
-            state.busy -= 1
-            state.restarts += 1
-            guard let replacement, !state.shutDown else { return true }
-            state.idle.append(replacement)
-            return false
+        let closed: Bool
+        switch failure {
+        case FrameChannel.Failure.timedOut: (timedOut, closed) = (true, false)
+        case FrameChannel.Failure.closed: (timedOut, closed) = (false, true)
+        default: (timedOut, closed) = (false, false)
         }
-        if stale { replacement?.close() }
-        if timedOut {
-            return SpindleError(.timeout, "job '\(job)' ran past its timeout of \(configuration.taskTimeout!) in worker \(worker.pid), which was killed and replaced")
+        // A timed-out or misbehaving worker is killed; one whose output closed is ending by itself.
+        let (ending, untaken) = worker.end(waitForExit: closed)
+        let task = job.map { "job '\($0)'" } ?? "a task"
+        let error: SpindleError
+        if ending == .exited(WorkerProcess.notAWorkerStatus) {
+            error = Self.notAWorkerError(pid: worker.pid, executable: executableDescription)
+        } else if timedOut {
+            error = SpindleError(.timeout, "\(task) ran past its timeout of \(configuration.taskTimeout!) in worker \(worker.pid), which was killed and replaced")
+        } else if closed {
+            error = SpindleError(.workerDied, "worker \(worker.pid) \(ending) while running \(task); it was replaced")
+        } else {
+            error = SpindleError(.workerDied, "worker \(worker.pid) sent \(Self.describe(failure)) for \(task); it was killed and replaced")
         }
-        return SpindleError(.workerDied, "worker \(worker.pid) \(ending) while running job '\(job)'; it was replaced")
+        let replacement = replacementAfter(worker, ending: ending, whileBusy: true)
+        if replacement { monitorWake.wake() }
+        return WorkerFailure(error: error, untaken: untaken, exitedByItself: ending.isExit)
+    }
+
+    /// What a worker did wrong, for a task's error: the pool killed it for this.
+    private static func describe(_ failure: any Error) -> String {
+        switch failure {
+        case FrameChannel.Failure.tooLarge(let length): "a frame of \(length) bytes, over the limit of \(FrameChannel.maxFrameSize)"
+        case FrameChannel.Failure.system(let call, let code): "nothing readable (\(call): \(String(cString: strerror(code))))"
+        default: "a malformed response frame"
+        }
     }
 
     private func encode<T: Encodable>(_ input: T, job: String) throws -> [UInt8] {
