@@ -127,6 +127,7 @@ final class ServiceState: Sendable {
         let chunks = Self.chunks(of: numbers, workers: configuration.cpuWorkers)
         var futures: [Future<[Bool]>] = []
         do {
+            try pools.admitCPUWork()
             for chunk in chunks {
                 futures.append(try pools.submitIsPrime(chunk.map { numbers[$0] }))
             }
