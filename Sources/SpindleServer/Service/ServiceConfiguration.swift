@@ -46,7 +46,7 @@ public struct ServiceConfiguration: Sendable {
     /// CPU work that would wait longer than this for a worker (estimated from the measured
     /// rate at which the pool finishes tasks and the tasks ahead of it) is refused at once with
     /// 503 and `Retry-After`, instead of queueing to be answered late. Zero: refuse only when
-    /// the queue is full.
+    /// the queue is full. (Work that would wait past the deadline is refused in any case.)
     public var maxQueueWait: Duration
     /// A CPU job running longer has its worker process killed and replaced (its request has
     /// long been answered 504 by then); default: the deadline.
@@ -157,8 +157,8 @@ public struct ServiceConfiguration: Sendable {
         if deadline <= .zero {
             throw fail("deadline must be positive, got \(deadline)")
         }
-        if maxQueueWait < .zero || maxQueueWait > deadline {
-            throw fail("max-queue-wait must be in 0...deadline (\(deadline); 0: only a full queue refuses work), got \(maxQueueWait)")
+        if maxQueueWait < .zero || maxQueueWait > .seconds(86_400) {
+            throw fail("max-queue-wait must be in 0s...1 day (0: only a full queue refuses work), got \(maxQueueWait)")
         }
         for (name, timeout) in [("idle-timeout", idleTimeout), ("header-timeout", headerTimeout)]
         where timeout <= .zero || timeout > .seconds(86_400) {

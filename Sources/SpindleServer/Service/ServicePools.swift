@@ -77,7 +77,8 @@ final class ServicePools: Service, Sendable {
             queueCapacity: configuration.queueCapacity)
         self.logger = logger
         waitEstimator = NIOLockedValueBox(QueueWaitEstimator(workers: configuration.cpuWorkers))
-        maxQueueWait = configuration.maxQueueWait
+        // Work that would start after its request's deadline is useless whatever the budget.
+        maxQueueWait = configuration.maxQueueWait > .zero ? min(configuration.maxQueueWait, configuration.deadline) : .zero
     }
 
     /// True when CPU work runs in worker processes (so a job may crash its worker alone).
