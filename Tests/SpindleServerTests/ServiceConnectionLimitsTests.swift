@@ -59,21 +59,21 @@ struct ServiceConnectionLimitsTests {
         let log = CapturedLog()
         let configuration = try Self.configuration { $0.maxConnections = 2 }
         try await withWebService(configuration, logger: log.logger) { service in
-            // Two connections hold the cap (their first request answered, so both are counted).
-            var held: [EchoTestClient.Connection] = []
-            for _ in 0..<2 {
-                let connection = try await EchoTestClient.connect(port: service.port)
-                held.append(connection)
-            }
-            for _ in 0..<3 {
-                let refused = try await RawHTTPConnection.open(port: service.port)
-                let reply = try await refused.send("", thenReadUntilClosedWithin: 20)
-                let response = try #require(RawHTTPResponse(reply))
-                #expect(response.status == 503)
-                #expect(response.headers["retry-after"] == "1")
+            // Two connections hold the cap (closed by `executeThenClose` however the test ends).
+            let first = try await EchoTestClient.connect(port: service.port)
+            let second = try await EchoTestClient.connect(port: service.port)
+            try await first.executeThenClose { _, _ in
+                try await second.executeThenClose { _, _ in
+                    for _ in 0..<3 {
+                        let refused = try await RawHTTPConnection.open(port: service.port)
+                        let reply = try await refused.send("", thenReadUntilClosedWithin: 20)
+                        let response = try #require(RawHTTPResponse(reply))
+                        #expect(response.status == 503)
+                        #expect(response.headers["retry-after"] == "1")
+                    }
+                }
             }
             #expect(log.lines(containing: "connection limit reached").count == 1)
-            for connection in held { try await connection.channel.close() }
         }
     }
 
