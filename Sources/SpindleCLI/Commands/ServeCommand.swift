@@ -45,11 +45,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The most client connections open at once; beyond it a new one is answered 503 and closed (logged at most every 10 s).")
     var maxConnections = 10_000
 
-    @Option(help: "Close a connection with no request in progress after this long (e.g. 60s).", transform: DurationArgument.parse)
+    @Option(help: "Close a connection with no request in progress after this long (default: 60s).", transform: DurationArgument.parse)
     var idleTimeout = DurationArgument.seconds(60)
 
     @Option(
-        help: "Answer 408 and close a connection whose request line and headers have not all arrived after this long (e.g. 10s).",
+        help: "Answer 408 and close a connection whose request line and headers have not all arrived after this long (default: 10s).",
         transform: DurationArgument.parse)
     var headerTimeout = DurationArgument.seconds(10)
 
@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
     var deadline = DurationArgument.seconds(10)
 
     @Option(
-        help: "Refuse CPU work (503, Retry-After) that would wait longer than this for a worker, estimated from the measured pace; 0 disables.",
+        help: "Refuse CPU work (503, Retry-After) that would wait longer than this for a worker, estimated from the measured pace (default: 1s; 0 disables).",
         transform: DurationArgument.parse)
     var maxQueueWait = DurationArgument.seconds(1)
 

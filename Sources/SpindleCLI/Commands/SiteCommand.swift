@@ -43,11 +43,11 @@ struct SiteCommand: AsyncParsableCommand {
     @Option(help: "A Crawl-delay for robots.txt, in seconds (none by default).")
     var crawlDelay: Double?
 
-    @Option(help: "Close a connection with no request in progress after this long (e.g. 60s).", transform: DurationArgument.parse)
+    @Option(help: "Close a connection with no request in progress after this long (default: 60s).", transform: DurationArgument.parse)
     var idleTimeout = DurationArgument.seconds(60)
 
     @Option(
-        help: "Answer 408 and close a connection whose request line and headers have not all arrived after this long (e.g. 10s).",
+        help: "Answer 408 and close a connection whose request line and headers have not all arrived after this long (default: 10s).",
         transform: DurationArgument.parse)
     var headerTimeout = DurationArgument.seconds(10)
 

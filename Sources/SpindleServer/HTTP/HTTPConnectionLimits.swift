@@ -199,8 +199,10 @@ final class HTTPRequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let headerTimeout: TimeAmount
     private let onRejection: @Sendable (HTTPRejection) -> Void
     private var context: ChannelHandlerContext?
-    /// No request head is being processed: the next bytes start one.
-    private var awaitingHead = true
+    /// Request heads read whose response has not ended (more than one when pipelined).
+    private var openRequests = 0
+    /// No request is being read or answered: the next bytes start one.
+    private var awaitingHead: Bool { openRequests == 0 }
     /// A response has started and not ended.
     private var responding = false
     private var headerTimer: Scheduled<Void>?
@@ -246,7 +248,7 @@ final class HTTPRequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var part = unwrapInboundIn(data)
         if case .head(var head) = part {
-            awaitingHead = false
+            openRequests += 1
             headerTimer?.cancel()
             headerTimer = nil
             // Hummingbird keeps a connection open unless the request says `Connection: close`;
@@ -265,7 +267,7 @@ final class HTTPRequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .body: break
         case .end:
             responding = false
-            awaitingHead = true
+            openRequests = max(0, openRequests - 1)
         }
         context.write(data, promise: promise)
     }
