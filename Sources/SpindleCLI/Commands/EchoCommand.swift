@@ -25,8 +25,9 @@ struct EchoServeCommand: AsyncParsableCommand {
         abstract: "Serve the upper-casing echo until SIGINT or SIGTERM.",
         discussion: """
             Prints `listening on HOST:PORT` once the socket listens (with --port 0, the port the \
-            system picked). A connection beyond --max-connections is closed at once and logged; \
-            a connection silent for --idle-timeout is closed; a client that sends without \
+            system picked). A connection beyond --max-connections is closed at once (logged at \
+            most every 10 s); a connection silent for --idle-timeout is closed (not one the server \
+            itself stopped reading); a client that sends without \
             reading stops being read until its replies drain. On SIGTERM or SIGINT it stops \
             accepting, sends every connection the replies to what it has read, then end of \
             stream, and closes what is left after --grace-period.

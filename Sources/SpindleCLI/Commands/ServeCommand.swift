@@ -14,8 +14,12 @@ struct ServeCommand: AsyncParsableCommand {
             Routes: GET / (the three reads at once; ?pool=threads runs them as the course did, \
             blocking a thread pool), GET /sequential (one after another), \
             GET /is_prime/{n,n,...} (trial division on the CPU pool; ?method=miller-rabin answers \
-            inline), GET /health, GET /metrics (Prometheus). Work beyond --queue-capacity is \
-            answered 503 with Retry-After; a request past --deadline gets 504. On SIGTERM or \
+            inline), GET /health, GET /metrics (Prometheus). HEAD works on every route; other \
+            methods get 405. CPU work that would wait longer than --max-queue-wait for a worker, \
+            or beyond --queue-capacity, is answered 503 with Retry-After; a request past \
+            --deadline gets 504. A connection beyond --max-connections is answered 503 and \
+            closed; one that sends no complete request head within --header-timeout gets 408; \
+            an idle one closes after --idle-timeout. On SIGTERM or \
             SIGINT the listener closes, in-flight requests finish (up to --grace-period), then \
             the worker processes exit. Prints "listening on URL" once it accepts connections.
             """
@@ -30,11 +34,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Workers of the CPU pool (default: the number of cores).")
     var cpuWorkers: Int?
 
-    @Option(help: "Where /is_prime runs: processes (the course's ProcessPoolExecutor) or threads.")
+    @Option(help: """
+        Where /is_prime runs: processes (the course's ProcessPoolExecutor) or threads. With threads, \
+        a job past its deadline keeps its thread until it ends (a thread cannot be killed; a worker \
+        process is, at the deadline), so the requests behind it time out too: see \
+        spindle_pool_abandoned_busy_workers in /metrics.
+        """)
     var cpuPool: ServiceConfiguration.CPUPoolKind = .processes
 
-    @Option(help: "The most client connections open at once.")
+    @Option(help: "The most client connections open at once; beyond it a new one is answered 503 and closed (logged at most every 10 s).")
     var maxConnections = 10_000
+
+    @Option(help: "Close a connection with no request in progress after this long (default: 60s).", transform: DurationArgument.parse)
+    var idleTimeout = DurationArgument.seconds(60)
+
+    @Option(
+        help: "Answer 408 and close a connection whose request line and headers have not all arrived after this long (default: 10s).",
+        transform: DurationArgument.parse)
+    var headerTimeout = DurationArgument.seconds(10)
 
     @Option(help: "The most numbers one /is_prime request may list.")
     var maxNumbers = 1000
@@ -47,6 +64,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "How long a request may take before it is answered 504 (e.g. 10s, 500ms).", transform: DurationArgument.parse)
     var deadline = DurationArgument.seconds(10)
+
+    @Option(
+        help: "Refuse CPU work (503, Retry-After) that would wait longer than this for a worker, estimated from the measured pace (default: 1s; 0 disables).",
+        transform: DurationArgument.parse)
+    var maxQueueWait = DurationArgument.seconds(1)
 
     @Option(help: "The simulated read_file of GET / (the course: 0.1s).", transform: DurationArgument.parse)
     var fileWait = DurationArgument.milliseconds(100)
@@ -68,8 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = ServiceConfiguration(
-            host: host, port: port, cpuWorkers: cpuWorkers, cpuPool: cpuPool, maxConnections: maxConnections, maxNumbers: maxNumbers,
-            queueCapacity: queueCapacity, inlineDivisions: inlineDivisions, deadline: deadline.duration, fileWait: fileWait.duration,
+            host: host, port: port, cpuWorkers: cpuWorkers, cpuPool: cpuPool, maxConnections: maxConnections,
+            idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, maxNumbers: maxNumbers,
+            queueCapacity: queueCapacity, inlineDivisions: inlineDivisions, deadline: deadline.duration,
+            maxQueueWait: maxQueueWait.duration, fileWait: fileWait.duration,
             dbWait: dbWait.duration, apiWait: apiWait.duration, ioThreads: ioThreads)
         do {
             try configuration.validate()

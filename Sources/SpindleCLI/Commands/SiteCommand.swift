@@ -31,7 +31,7 @@ struct SiteCommand: AsyncParsableCommand {
     @Option(help: "How many post links on each list page.")
     var postsPerPage = 20
 
-    @Option(help: "Milliseconds added before every response (without holding a thread).")
+    @Option(help: "Milliseconds added before every response (without holding a thread; SIGTERM / SIGINT cut it short with 503).")
     var latencyMs = 0
 
     @Option(help: "The seed the titles are drawn from.")
@@ -42,6 +42,14 @@ struct SiteCommand: AsyncParsableCommand {
 
     @Option(help: "A Crawl-delay for robots.txt, in seconds (none by default).")
     var crawlDelay: Double?
+
+    @Option(help: "Close a connection with no request in progress after this long (default: 60s).", transform: DurationArgument.parse)
+    var idleTimeout = DurationArgument.seconds(60)
+
+    @Option(
+        help: "Answer 408 and close a connection whose request line and headers have not all arrived after this long (default: 10s).",
+        transform: DurationArgument.parse)
+    var headerTimeout = DurationArgument.seconds(10)
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "warning"
@@ -84,7 +92,9 @@ struct SiteCommand: AsyncParsableCommand {
             latency: .milliseconds(latencyMs),
             seed: seed,
             faults: faults,
-            crawlDelay: crawlDelay
+            crawlDelay: crawlDelay,
+            idleTimeout: idleTimeout.duration,
+            headerTimeout: headerTimeout.duration
         )
     }
 
@@ -92,7 +102,7 @@ struct SiteCommand: AsyncParsableCommand {
     /// options (`--posts-per-page`).
     private static func optionSpelling(of message: String) -> String {
         let spellings = [
-            ("postsPerPage", "--posts-per-page"), ("crawlDelay", "--crawl-delay"), ("latency", "--latency-ms"),
+            ("postsPerPage", "--posts-per-page"), ("idleTimeout", "--idle-timeout"), ("headerTimeout", "--header-timeout"), ("crawlDelay", "--crawl-delay"), ("latency", "--latency-ms"),
             ("pages", "--pages"), ("port", "--port"), ("host", "--host"),
         ]
         for (field, option) in spellings where message.hasPrefix(field) {

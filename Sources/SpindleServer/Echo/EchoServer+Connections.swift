@@ -86,6 +86,9 @@ final class EchoConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         if writable, readHeld {
             readHeld = false
             registry.pausedChanged(by: -1)
+            // The client was silent because the server stopped reading it: its idle time
+            // starts now.
+            lastReadAt = .now()
             context.read()
         }
         context.fireChannelWritabilityChanged()
@@ -116,8 +119,11 @@ final class EchoConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func checkIdle(context: ChannelHandlerContext) {
-        let silentUntil = lastReadAt + idleTimeout
-        if NIODeadline.now() >= silentUntil {
+        // A connection the server stopped reading (its replies do not drain) is not idle: the
+        // silence is the server's own doing, and closing it would reset a client that is
+        // still sending and reading.
+        let silentUntil = readHeld ? NIODeadline.now() + idleTimeout : lastReadAt + idleTimeout
+        if !readHeld, NIODeadline.now() >= silentUntil {
             logger.debug("closing idle connection", metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
             context.close(promise: nil)
         } else {

@@ -48,8 +48,8 @@ public struct EchoServerError: Error, Sendable, Hashable, CustomStringConvertibl
 /// Unlike the course's version it survives misbehaving clients: a client that sends without
 /// reading stops being read once its replies no longer drain (backpressure, so memory stays
 /// bounded), a silent connection is closed after ``EchoServerConfiguration/idleTimeout``, and
-/// connections beyond ``EchoServerConfiguration/maxConnections`` are closed at once with a log
-/// line instead of exhausting file descriptors. Graceful shutdown (``close()``, or SIGTERM with
+/// connections beyond ``EchoServerConfiguration/maxConnections`` are closed at once (with a
+/// log line at most every 10 s) instead of exhausting file descriptors. Graceful shutdown (``close()``, or SIGTERM with
 /// ``runUntilShutdownSignal()``) stops accepting, lets every connection receive the replies to
 /// everything the server has read, ends each stream after its last reply, and closes what is
 /// still open after ``EchoServerConfiguration/gracePeriod``.
@@ -136,6 +136,8 @@ public final class EchoServer: Service, Sendable {
         _ configuration: EchoServerConfiguration, group: any EventLoopGroup, ownedGroup: MultiThreadedEventLoopGroup?, logger: Logger
     ) async throws -> EchoServer {
         let connections = EchoConnectionRegistry(limit: configuration.maxConnections)
+        // One line per refused connection would let a flood of connections flood the log.
+        let refusals = RateLimitedLog(logger: logger)
         let idleTimeout = TimeAmount(configuration.idleTimeout)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -143,8 +145,8 @@ public final class EchoServer: Service, Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 guard connections.admit(channel) else {
-                    logger.warning(
-                        "connection limit reached: closing new connection",
+                    refusals.record(
+                        "connection limit reached: closing new connections",
                         metadata: ["limit": "\(configuration.maxConnections)", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
                     // A failed initializer makes SwiftNIO close the accepted socket at once.
                     return channel.eventLoop.makeFailedFuture(EchoServerError("connection limit reached"))

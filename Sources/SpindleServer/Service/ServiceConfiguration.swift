@@ -21,9 +21,16 @@ public struct ServiceConfiguration: Sendable {
     public var cpuWorkers: Int
     /// Which pool checks primes.
     public var cpuPool: CPUPoolKind
-    /// The most client connections open at once; beyond it the server stops accepting until
-    /// one closes (the kernel's listen backlog holds the rest).
+    /// The most client connections open at once; a connection beyond it is answered 503 with
+    /// `Retry-After: 1` and closed at once (and a line is logged, at most every 10 s).
     public var maxConnections: Int
+    /// A connection with no request in progress (before its first request, or idle between
+    /// keep-alive requests) is closed after this long.
+    public var idleTimeout: Duration
+    /// A request's line and headers must arrive within this long (from the connection's
+    /// opening for its first request, from the first byte for later ones), else 408 and the
+    /// connection closes: a client cannot hold a socket by sending half a header.
+    public var headerTimeout: Duration
     /// The most numbers one `/is_prime` request may list.
     public var maxNumbers: Int
     /// Tasks that may wait for a CPU worker (and work items for the `?pool=threads` design);
@@ -36,6 +43,11 @@ public struct ServiceConfiguration: Sendable {
     public var inlineDivisions: UInt64
     /// How long a request may take before it is answered 504; its queued pool work is cancelled.
     public var deadline: Duration
+    /// CPU work that would wait longer than this for a worker (estimated from the measured
+    /// rate at which the pool finishes tasks and the tasks ahead of it) is refused at once with
+    /// 503 and `Retry-After`, instead of queueing to be answered late. Zero: refuse only when
+    /// the queue is full. (Work that would wait past the deadline is refused in any case.)
+    public var maxQueueWait: Duration
     /// A CPU job running longer has its worker process killed and replaced (its request has
     /// long been answered 504 by then); default: the deadline.
     public var jobTimeout: Duration
@@ -72,10 +84,13 @@ public struct ServiceConfiguration: Sendable {
         cpuWorkers: Int? = nil,
         cpuPool: CPUPoolKind = .processes,
         maxConnections: Int = 10_000,
+        idleTimeout: Duration = .seconds(60),
+        headerTimeout: Duration = .seconds(10),
         maxNumbers: Int = 1000,
         queueCapacity: Int = 1024,
         inlineDivisions: UInt64 = 10_000,
         deadline: Duration = .seconds(10),
+        maxQueueWait: Duration = .seconds(1),
         jobTimeout: Duration? = nil,
         fileWait: Duration = .milliseconds(100),
         dbWait: Duration = .milliseconds(200),
@@ -92,10 +107,13 @@ public struct ServiceConfiguration: Sendable {
         self.cpuWorkers = cpuWorkers ?? cores
         self.cpuPool = cpuPool
         self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
         self.maxNumbers = maxNumbers
         self.queueCapacity = queueCapacity
         self.inlineDivisions = inlineDivisions
         self.deadline = deadline
+        self.maxQueueWait = maxQueueWait
         self.jobTimeout = jobTimeout ?? deadline
         self.fileWait = fileWait
         self.dbWait = dbWait
@@ -138,6 +156,13 @@ public struct ServiceConfiguration: Sendable {
         }
         if deadline <= .zero {
             throw fail("deadline must be positive, got \(deadline)")
+        }
+        if maxQueueWait < .zero || maxQueueWait > .seconds(86_400) {
+            throw fail("max-queue-wait must be in 0s...1 day (0: only a full queue refuses work), got \(maxQueueWait)")
+        }
+        for (name, timeout) in [("idle-timeout", idleTimeout), ("header-timeout", headerTimeout)]
+        where timeout <= .zero || timeout > .seconds(86_400) {
+            throw fail("\(name) must be positive and at most a day, got \(timeout)")
         }
         if jobTimeout <= .zero {
             throw fail("job-timeout must be positive, got \(jobTimeout)")

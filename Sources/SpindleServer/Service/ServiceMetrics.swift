@@ -10,7 +10,11 @@ import Prometheus
 ///   `spindle_http_requests_in_flight`, recorded by ``ServiceMetricsMiddleware``;
 /// - `spindle_pool_queued_tasks`, `spindle_pool_busy_workers`, `spindle_pool_live_workers`,
 ///   `spindle_pool_worker_restarts_total`, `spindle_pool_tasks_completed_total` and
-///   `spindle_pool_tasks_cancelled_total`, read from the CPU pool when scraped.
+///   `spindle_pool_tasks_cancelled_total`, read from the CPU pool when scraped;
+/// - `spindle_pool_abandoned_busy_workers` (threads still running a job whose request timed
+///   out) and `spindle_pool_shed_total` (CPU requests refused because they would wait too long);
+/// - `spindle_http_rejected_total{reason}`: connections and requests turned away before routing
+///   (`malformed`, `header_too_large`, `header_timeout`, `at_capacity`).
 final class ServiceMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let pools: ServicePools
@@ -18,7 +22,7 @@ final class ServiceMetrics: Sendable {
     private let durationHistograms = NIOLockedValueBox([String: DurationHistogram]())
     /// The pool totals last copied into the counters; protected by its lock, which also
     /// serialises scrapes so a counter never moves backwards.
-    private let copiedTotals = NIOLockedValueBox((restarts: 0, completed: 0, cancelled: 0))
+    private let copiedTotals = NIOLockedValueBox((restarts: 0, completed: 0, cancelled: 0, shed: 0))
 
     /// Requests received and not yet answered.
     let requestsInFlight: Gauge
@@ -28,6 +32,9 @@ final class ServiceMetrics: Sendable {
     private let workerRestarts: Counter
     private let tasksCompleted: Counter
     private let tasksCancelled: Counter
+    private let abandonedBusyWorkers: Gauge
+    private let shed: Counter
+    private let rejections: [HTTPRejection: Counter]
 
     private struct RequestKey: Hashable {
         var route: String
@@ -59,6 +66,21 @@ final class ServiceMetrics: Sendable {
             descriptor: name("pool_tasks_completed", "total", "CPU pool tasks answered by a worker."))
         tasksCancelled = registry.makeCounter(
             descriptor: name("pool_tasks_cancelled", "total", "Pool tasks (CPU checks, and the reads of /?pool=threads) cancelled before they started: their request ran out of time."))
+        abandonedBusyWorkers = registry.makeGauge(
+            descriptor: name(
+                "pool_abandoned_busy", "workers",
+                "CPU pool threads still running a job whose request was answered 504 (--cpu-pool threads: a thread cannot be killed)."))
+        shed = registry.makeCounter(
+            descriptor: name("pool_shed", "total", "CPU requests answered 503 because their work would have waited longer than --max-queue-wait."))
+        var rejections: [HTTPRejection: Counter] = [:]
+        for reason in HTTPRejection.allCases {
+            rejections[reason] = registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "spindle", subsystem: "http", metricName: "rejected", unitName: "total",
+                    helpText: "Connections and requests turned away before routing, by reason."),
+                labels: [("reason", reason.rawValue)])
+        }
+        self.rejections = rejections
     }
 
     /// Counts one answered request and records how long it took.
@@ -89,20 +111,27 @@ final class ServiceMetrics: Sendable {
         histogram.record(duration)
     }
 
+    /// Counts a connection or request turned away before routing.
+    func recordRejection(_ rejection: HTTPRejection) {
+        rejections[rejection]?.increment()
+    }
+
     /// Every metric in the Prometheus text format, with the pool's counters read now.
     func scrape() -> String {
         let stats = pools.statistics
         queued.set(Double(stats.queued))
         busyWorkers.set(Double(stats.busyWorkers))
         liveWorkers.set(Double(stats.liveWorkers))
+        abandonedBusyWorkers.set(Double(stats.abandonedBusyWorkers))
         return copiedTotals.withLockedValue { copied in
             // The pool keeps totals; counters only move forward by the difference.
             workerRestarts.increment(by: Int64(max(0, stats.workerRestarts - copied.restarts)))
             tasksCompleted.increment(by: Int64(max(0, stats.tasksCompleted - copied.completed)))
             tasksCancelled.increment(by: Int64(max(0, stats.tasksCancelled - copied.cancelled)))
+            shed.increment(by: Int64(max(0, stats.shed - copied.shed)))
             copied = (
                 max(copied.restarts, stats.workerRestarts), max(copied.completed, stats.tasksCompleted),
-                max(copied.cancelled, stats.tasksCancelled)
+                max(copied.cancelled, stats.tasksCancelled), max(copied.shed, stats.shed)
             )
             return registry.emitToString()
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -24,6 +25,11 @@ final class ServicePools: Service, Sendable {
         var workerRestarts: Int
         var tasksCompleted: Int
         var tasksCancelled: Int
+        /// Threads still running a job whose request gave up at its deadline (thread backend
+        /// only: a thread cannot be killed, while a worker process past its job timeout is).
+        var abandonedBusyWorkers: Int
+        /// CPU requests refused because their work would have waited past the budget.
+        var shed: Int
     }
 
     let backend: Backend
@@ -31,12 +37,17 @@ final class ServicePools: Service, Sendable {
     let io: ThreadPoolExecutor
     private let counters = NIOLockedValueBox(Counters())
     private let logger: Logger
+    /// The CPU pool's expected queue wait, for shedding; see ``admitCPUWork()``.
+    private let waitEstimator: NIOLockedValueBox<QueueWaitEstimator>
+    private let maxQueueWait: Duration
 
     private struct Counters {
         /// Thread-backend tasks submitted and not yet done (the process pool counts its own).
         var threadTasksInFlight = 0
         var threadTasksCompleted = 0
         var cancelled = 0
+        var abandonedRunning = 0
+        var shed = 0
     }
 
     /// Starts the pools: for processes, `cpuWorkers` worker processes at once.
@@ -65,6 +76,9 @@ final class ServicePools: Service, Sendable {
             maxWorkers: configuration.ioThreads, threadNamePrefix: "spindle-io",
             queueCapacity: configuration.queueCapacity)
         self.logger = logger
+        waitEstimator = NIOLockedValueBox(QueueWaitEstimator(workers: configuration.cpuWorkers))
+        // Work that would start after its request's deadline is useless whatever the budget.
+        maxQueueWait = configuration.maxQueueWait > .zero ? min(configuration.maxQueueWait, configuration.deadline) : .zero
     }
 
     /// True when CPU work runs in worker processes (so a job may crash its worker alone).
@@ -75,20 +89,46 @@ final class ServicePools: Service, Sendable {
 
     // MARK: - Submitting (never waits: a full queue throws `.queueFull`)
 
+    /// Refuses new CPU work (503 with `Retry-After`) when it would wait for a worker longer
+    /// than ``ServiceConfiguration/maxQueueWait``: answered late, it would be of no use and
+    /// would make every request behind it later still.
+    func admitCPUWork() throws {
+        let (shed, wait) = waitEstimator.withLockedValue { ($0.shouldShed(budget: maxQueueWait), $0.expectedWait) }
+        guard shed else { return }
+        counters.withLockedValue { $0.shed += 1 }
+        let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+        let retryAfter = Int(min(60, max(1, seconds.rounded(.up))))
+        var error = ServiceRequestError.overloaded(
+            "the server is at capacity: this work would wait about \(String(format: "%.1f", seconds)) s for a worker, more than the \(maxQueueWait) allowed; retry in \(retryAfter) s")
+        error.retryAfterSeconds = retryAfter
+        throw error
+    }
+
     /// Checks `numbers` with the course's trial division on the CPU pool.
     func submitIsPrime(_ numbers: [UInt64]) throws -> Future<[Bool]> {
         switch backend {
-        case .processes(let pool): try pool.trySubmit(IsPrimeJob.self, numbers)
-        case .threads(let pool): try trackThreadTask(pool.trySubmit { try IsPrimeJob.run(numbers) })
+        case .processes(let pool): try measureWait(pool.trySubmit(IsPrimeJob.self, numbers))
+        case .threads(let pool): try measureWait(trackThreadTask(pool.trySubmit { try IsPrimeJob.run(numbers) }))
         }
     }
 
     /// Holds a CPU worker for `milliseconds`.
     func submitSleep(milliseconds: Int) throws -> Future<Int> {
         switch backend {
-        case .processes(let pool): try pool.trySubmit(SleepJob.self, milliseconds)
-        case .threads(let pool): try trackThreadTask(pool.trySubmit { try SleepJob.run(milliseconds) })
+        case .processes(let pool): try measureWait(pool.trySubmit(SleepJob.self, milliseconds))
+        case .threads(let pool): try measureWait(trackThreadTask(pool.trySubmit { try SleepJob.run(milliseconds) }))
         }
+    }
+
+    /// Feeds the wait estimator with the future's submission and end.
+    private func measureWait<T>(_ future: @autoclosure () throws -> Future<T>) rethrows -> Future<T> {
+        let future = try future()
+        waitEstimator.withLockedValue { $0.submitted() }
+        future.onComplete { [waitEstimator] future in
+            let ran = future.state != .cancelled
+            waitEstimator.withLockedValue { $0.finished(at: .now, ran: ran) }
+        }
+        return future
     }
 
     /// Kills the worker process that runs it; nil with a thread pool, where it would kill the server.
@@ -107,6 +147,18 @@ final class ServicePools: Service, Sendable {
             return values
         } onCancel: {
             cancel(futures)
+            countAbandonedThreads(futures)
+        }
+    }
+
+    /// With the thread backend, the running futures of a request that gave up keep their
+    /// threads until they finish: counted until then (a process worker is killed instead at
+    /// its job timeout).
+    private func countAbandonedThreads<T>(_ futures: [Future<T>]) {
+        guard case .threads = backend else { return }
+        for future in futures where future.state == .running {
+            counters.withLockedValue { $0.abandonedRunning += 1 }
+            future.onComplete { [counters] _ in counters.withLockedValue { $0.abandonedRunning -= 1 } }
         }
     }
 
@@ -141,13 +193,14 @@ final class ServicePools: Service, Sendable {
             return Statistics(
                 queued: stats.queued, busyWorkers: stats.busyWorkers, liveWorkers: stats.liveWorkers,
                 workerRestarts: stats.workerRestarts, tasksCompleted: stats.tasksCompleted,
-                tasksCancelled: counters.cancelled)
+                tasksCancelled: counters.cancelled, abandonedBusyWorkers: 0, shed: counters.shed)
         case .threads(let pool):
             let queued = pool.pendingCount
             return Statistics(
                 queued: queued, busyWorkers: max(0, counters.threadTasksInFlight - queued),
                 liveWorkers: pool.threadCountNow, workerRestarts: 0,
-                tasksCompleted: counters.threadTasksCompleted, tasksCancelled: counters.cancelled)
+                tasksCompleted: counters.threadTasksCompleted, tasksCancelled: counters.cancelled,
+                abandonedBusyWorkers: counters.abandonedRunning, shed: counters.shed)
         }
     }
 

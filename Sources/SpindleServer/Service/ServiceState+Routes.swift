@@ -12,12 +12,12 @@ import Hummingbird
 ///   processes, `GET /debug/crash`.
 extension ServiceState {
     func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ServiceMetricsMiddleware(metrics: metrics))
         router.add(middleware: UnknownRouteMiddleware())
         router.add(middleware: LogRequestsMiddleware(configuration.requestLogLevel))
 
-        router.get("/") { request, _ in
+        router.getAndHead("/") { request, _ in
             let design = try Self.option(
                 request, "pool", default: ReadDesign.async,
                 choices: [("async", .async), ("threads", .threads)])
@@ -26,14 +26,14 @@ extension ServiceState {
             case .threads: return try await self.withinDeadline { try await self.readOnThreadPool() }
             }
         }
-        router.get("/sequential") { _, _ in
+        router.getAndHead("/sequential") { _, _ in
             try await self.readSequentially()
         }
-        router.get("/is_prime") { _, _ -> Response in
+        router.getAndHead("/is_prime") { _, _ -> Response in
             throw ServiceRequestError.badRequest(
                 "no numbers given: list them separated by commas, as in /is_prime/2,3,4", item: "")
         }
-        router.get("/is_prime/{numbers}") { request, context in
+        router.getAndHead("/is_prime/{numbers}") { request, context in
             let raw = context.parameters.get("numbers") ?? ""
             guard let numbers = raw.removingPercentEncoding else {
                 throw ServiceRequestError.badRequest("the numbers are not valid percent-encoded text", item: raw)
@@ -42,10 +42,10 @@ extension ServiceState {
             // microseconds, and a racing timer task would cost more than the check.
             return try await self.isPrime(numbers[...], method: request.uri.queryParameters.get("method"))
         }
-        router.get("/health") { _, _ in
+        router.getAndHead("/health") { _, _ in
             Response.json("{\"status\":\"ok\"}")
         }
-        router.get("/metrics") { _, _ in
+        router.getAndHead("/metrics") { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -59,7 +59,7 @@ extension ServiceState {
     }
 
     private func addDebugRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/debug/sleep/{ms}") { _, context in
+        router.getAndHead("/debug/sleep/{ms}") { _, context in
             guard let milliseconds = context.parameters.get("ms", as: Int.self), (0...60_000).contains(milliseconds) else {
                 throw ServiceRequestError.badRequest(
                     "the sleep must be a whole number of milliseconds in 0...60000",
@@ -68,7 +68,7 @@ extension ServiceState {
             return try await self.withinDeadline { try await self.sleepOnPool(milliseconds: milliseconds) }
         }
         if pools.usesProcesses {
-            router.get("/debug/crash") { _, _ in
+            router.getAndHead("/debug/crash") { _, _ in
                 try await self.withinDeadline { try await self.crashWorker() }
             }
         }

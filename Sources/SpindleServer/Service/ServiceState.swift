@@ -127,6 +127,7 @@ final class ServiceState: Sendable {
         let chunks = Self.chunks(of: numbers, workers: configuration.cpuWorkers)
         var futures: [Future<[Bool]>] = []
         do {
+            try pools.admitCPUWork()
             for chunk in chunks {
                 futures.append(try pools.submitIsPrime(chunk.map { numbers[$0] }))
             }
@@ -223,6 +224,9 @@ final class ServiceState: Sendable {
             return try await pools.values(of: futures)
         } catch let error as CancellationError {
             throw error
+        } catch where Task.isCancelled {
+            // The deadline passed and cancelled the work: the 504 says so, this is no failure.
+            throw CancellationError()
         } catch {
             pools.cancel(futures)
             let failure = ServiceRequestError.poolFailure(error, doing: what)

@@ -27,11 +27,15 @@ public func buildApplication(
     try configuration.validate()
     let logger = logger ?? WebService.defaultLogger
     let state = try ServiceState(configuration: configuration, logger: logger)
+    let limits = HTTPConnectionLimits(
+        idleTimeout: configuration.idleTimeout, headerTimeout: configuration.headerTimeout,
+        maxConnections: configuration.maxConnections)
     return Application(
         router: state.makeRouter(),
-        configuration: .init(
-            address: .hostname(configuration.host, port: configuration.port), backlog: 4096,
-            availableConnectionsDelegate: .maximum(configuration.maxConnections, logger: logger)),
+        server: GuardedHTTP1Channel.builder(limits: limits, logger: logger) { [metrics = state.metrics] rejection in
+            metrics.recordRejection(rejection)
+        },
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), backlog: 4096),
         services: [state.pools],
         onServerRunning: onServerRunning,
         logger: logger

@@ -1,10 +1,11 @@
 import Hummingbird
+import ServiceLifecycle
 
 /// The site's pages: `/`, `/robots.txt`, `/sitehome/p/{n}`, `/post/{id}.html`, and with faults
 /// on, everything under `/faults/`.
 extension BlogSiteState {
     func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: BlogSiteMiddleware(state: self))
         router.get("/") { _, _ in
             Self.html(try self.requireFixedPages().home)
@@ -51,7 +52,8 @@ extension BlogSiteState {
 }
 
 /// Counts every request in the site's log and applies the configured latency before the
-/// response is produced (sleeping the request's task, so no thread waits).
+/// response is produced (sleeping the request's task, so no thread waits). A graceful shutdown
+/// (SIGTERM, SIGINT) cuts the latency short with 503, so the site stops at once.
 struct BlogSiteMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
 
@@ -67,7 +69,10 @@ struct BlogSiteMiddleware: RouterMiddleware {
         defer { log.requestFinished() }
         let latency = state.configuration.latency
         if latency > .zero {
-            try await Task.sleep(for: latency)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: latency) }
+            if Task.isShuttingDownGracefully || Task.isCancelled {
+                throw HTTPError(.serviceUnavailable, message: "The site is shutting down.")
+            }
         }
         return try await next(request, context)
     }

@@ -192,8 +192,11 @@ public final class BlogSite: Sendable {
         onListening: @escaping @Sendable (String) async -> Void
     ) -> some ApplicationProtocol {
         let host = state.configuration.host
+        let limits = HTTPConnectionLimits(
+            idleTimeout: state.configuration.idleTimeout, headerTimeout: state.configuration.headerTimeout, maxConnections: nil)
         return Application(
             router: state.makeRouter(),
+            server: GuardedHTTP1Channel.builder(limits: limits, logger: logger) { _ in },
             configuration: .init(
                 address: .hostname(host, port: state.configuration.port),
                 backlog: 1024,

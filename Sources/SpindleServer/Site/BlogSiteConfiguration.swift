@@ -20,6 +20,12 @@ public struct BlogSiteConfiguration: Sendable, Equatable {
     public var faults: Bool
     /// The `Crawl-delay` that `/robots.txt` declares, in seconds; none by default.
     public var crawlDelay: Double?
+    /// A connection with no request in progress (before its first request, or idle between
+    /// keep-alive requests) is closed after this long.
+    public var idleTimeout: Duration
+    /// A request's line and headers must arrive within this long, else 408 and the
+    /// connection closes.
+    public var headerTimeout: Duration
 
     /// The largest site served. A list page's size does not grow with the page count (the
     /// pager links a window of pages), but the expected records of a crawl do.
@@ -36,7 +42,9 @@ public struct BlogSiteConfiguration: Sendable, Equatable {
         latency: Duration = .zero,
         seed: UInt64 = 1,
         faults: Bool = false,
-        crawlDelay: Double? = nil
+        crawlDelay: Double? = nil,
+        idleTimeout: Duration = .seconds(60),
+        headerTimeout: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -46,6 +54,8 @@ public struct BlogSiteConfiguration: Sendable, Equatable {
         self.seed = seed
         self.faults = faults
         self.crawlDelay = crawlDelay
+        self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
     }
 
     /// Checks every field and names the first one that is out of range.
@@ -68,6 +78,10 @@ public struct BlogSiteConfiguration: Sendable, Equatable {
         }
         if latency < .zero {
             throw BlogSiteConfigurationError("latency must not be negative, got \(latency)")
+        }
+        for (name, timeout) in [("idleTimeout", idleTimeout), ("headerTimeout", headerTimeout)]
+        where timeout <= .zero || timeout > .seconds(86_400) {
+            throw BlogSiteConfigurationError("\(name) must be positive and at most a day, got \(timeout)")
         }
         if let crawlDelay, !(crawlDelay >= 0 && crawlDelay.isFinite) {
             throw BlogSiteConfigurationError("crawlDelay must be a finite number of seconds ≥ 0, got \(crawlDelay)")
