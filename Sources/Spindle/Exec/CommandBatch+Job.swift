@@ -24,9 +24,12 @@ extension CommandBatch {
     struct PreparedLaunch: Sendable {
         var executablePath: [UInt8]?
         var environment: Environment
+        /// Kills the jobs' groups if this process dies without reaping them.
+        var guardian: JobGroupGuardian
 
-        init(executablePath: [UInt8]?) {
+        init(executablePath: [UInt8]?, guardian: JobGroupGuardian) {
             self.executablePath = executablePath
+            self.guardian = guardian
             var rows: [[UInt8]] = []
             var row: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
             while let entry = row?.pointee {
@@ -69,6 +72,7 @@ extension CommandBatch {
         }
         // After the reap: kills leftovers of a terminated group, then no more signals.
         signaller.finish()
+        if case .success(let run) = ended { launch.guardian.ended(group: run.processID) }
 
         result.timedOut = timedOut
         result.duration = ContinuousClock.now - start
@@ -180,6 +184,7 @@ extension CommandBatch {
             error: .sequence
         ) { execution in
             signaller.attach(groupID: execution.processIdentifier.value)
+            launch.guardian.started(group: execution.processIdentifier.value)
             // Both pipes are drained at once (a child blocked on a full stderr pipe would never
             // finish its stdout), while the input is written beside them.
             async let standardOutput = capture(execution.standardOutput, limit: limit)

@@ -125,7 +125,27 @@ public struct CommandBatch: Sendable {
         // Searching PATH and reading the environment once, not once per job, is most of what
         // separates a batch of short jobs from `xargs -P` (the command may only vary when it
         // contains `{}`).
-        let launch = PreparedLaunch(executablePath: template.hasPlaceholderInCommand ? nil : CommandBatch.searchPath(for: template.argumentBytes[0]))
+        let guardian = JobGroupGuardian()
+        let launch = PreparedLaunch(
+            executablePath: template.hasPlaceholderInCommand ? nil : CommandBatch.searchPath(for: template.argumentBytes[0]),
+            guardian: guardian)
+        do {
+            let summary = try await runJobs(items, launch: launch, lookahead: lookahead, onResult: onResult)
+            await guardian.finish()
+            return summary
+        } catch {
+            await guardian.finish()
+            throw error
+        }
+    }
+
+    /// Starts the jobs as slots free up and reports their results; every job has been reaped
+    /// when this returns or throws.
+    private func runJobs<Items: AsyncSequence>(
+        _ items: Items, launch: PreparedLaunch, lookahead: Int,
+        onResult: (CommandJobResult) async throws -> Void
+    ) async throws -> CommandBatchSummary where Items.Element == [UInt8] {
+        let limit = options.maxConcurrency
         return try await withThrowingTaskGroup(of: CommandJobResult.self) { group in
             var iterator = items.makeAsyncIterator()
             var summary = CommandBatchSummary()

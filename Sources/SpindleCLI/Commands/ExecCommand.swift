@@ -27,7 +27,8 @@ struct ExecCommand: AsyncParsableCommand {
             --timeout gets SIGTERM, then SIGKILL 2 s later, with every process it started. \
             A closing summary goes to standard error; the exit status is 1 if any job failed, \
             timed out or could not start, 130 after SIGINT and 143 after SIGTERM (the running \
-            jobs are terminated, none more started).
+            jobs are terminated, none more started). Killed outright (SIGKILL), spindle exec \
+            still takes its running jobs with it: a guardian process kills their groups.
             """
     )
 
