@@ -61,6 +61,22 @@ struct CommandInputTests {
         #expect(run.errorText.contains("3 jobs: 2 succeeded, 1 failed (not started: 1)"), "stderr: \(run.errorText)")
     }
 
+    @Test("a line of standard input longer than any argument can be is an error naming the limit")
+    func overlongStandardInputLine() async throws {
+        let input = Array("short\n".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 200_000)
+        let run = try await SpindleRun.start(["exec", "--", "true"].map { Array($0.utf8) }, standardInput: input).finish()
+        #expect(run.status == .exited(64), "stderr: \(run.errorText)")
+        #expect(run.errorText.contains("standard input has a line longer than 131072 bytes, the most an argument can hold"), "stderr: \(run.errorText)")
+    }
+
+    @Test("many short lines of standard input are each an item")
+    func manyStandardInputLines() async throws {
+        let input = Array((1...1000).map { "\($0)\n" }.joined().utf8)
+        let run = try await SpindleRun.start(["exec", "-j", "2", "--", "true"].map { Array($0.utf8) }, standardInput: input).finish()
+        #expect(run.status == .exited(0), "stderr: \(run.errorText)")
+        #expect(run.errorText.contains("1000 jobs: 1000 succeeded, 0 failed, 0 timed out"), "stderr: \(run.errorText)")
+    }
+
     // MARK: Signals
 
     @Test("SIGTERM ends spindle exec with 143, SIGINT with 130; the running job is terminated either way",

@@ -71,8 +71,7 @@ extension CommandBatch {
             signaller.terminate()
         }
         // After the reap: kills leftovers of a terminated group, then no more signals.
-        signaller.finish()
-        if case .success(let run) = ended { launch.guardian.ended(group: run.processID) }
+        if let group = signaller.finish() { launch.guardian.ended(group: group) }
 
         result.timedOut = timedOut
         result.duration = ContinuousClock.now - start

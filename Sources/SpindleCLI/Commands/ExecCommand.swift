@@ -237,7 +237,10 @@ enum StandardInputLines {
         let descriptor: Int32
         let lineLimit: Int
         private var buffer: [UInt8] = []
-        private var searched = 0
+        /// Where the next line starts in `buffer`; the lines before were handed out.
+        private var start = 0
+        /// Where to look for the next `\n`: the bytes before hold none.
+        private var searchFrom = 0
         private var ended = false
 
         init(descriptor: Int32, lineLimit: Int) {
@@ -246,22 +249,25 @@ enum StandardInputLines {
         }
 
         /// The next line, `nil` at the end of the input (a read error ends it too).
+        /// - Throws: ``LineTooLong`` for a line longer than `lineLimit`.
         mutating func next() throws -> [UInt8]? {
             while true {
-                if let newline = buffer[searched...].firstIndex(of: UInt8(ascii: "\n")) {
-                    var line = Array(buffer[..<newline])
-                    buffer.removeSubrange(...newline)
-                    searched = 0
-                    if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                    return line
+                if let newline = buffer[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) {
+                    defer { start = newline + 1; searchFrom = start }
+                    return Self.withoutCarriageReturn(buffer[start..<newline])
                 }
-                searched = buffer.count
-                guard buffer.count <= lineLimit else { throw LineTooLong() }
+                searchFrom = buffer.count
+                guard buffer.count - start <= lineLimit else { throw LineTooLong() }
                 if ended {
-                    guard !buffer.isEmpty else { return nil }
-                    defer { buffer = [] }
-                    return buffer.last == UInt8(ascii: "\r") ? Array(buffer.dropLast()) : buffer
+                    guard start < buffer.count else { return nil }
+                    defer { start = buffer.count }
+                    return Self.withoutCarriageReturn(buffer[start...])
                 }
+                // The lines handed out go before more is read, not one by one (which would
+                // move the rest of the buffer for every line).
+                buffer.removeSubrange(..<start)
+                searchFrom -= start
+                start = 0
                 var chunk = [UInt8](repeating: 0, count: 1 << 16)
                 let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }
@@ -271,6 +277,10 @@ enum StandardInputLines {
                     buffer += chunk[..<count]
                 }
             }
+        }
+
+        private static func withoutCarriageReturn(_ line: ArraySlice<UInt8>) -> [UInt8] {
+            Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line)
         }
     }
 }
