@@ -28,6 +28,14 @@ struct CommandInputTests {
         #expect(run.standardOutput.isEmpty)
     }
 
+    @Test("exec -j with the largest number and --keep-order runs, never a crash")
+    func hugeJobCount() async throws {
+        let run = try await SpindleRun.start(
+            ["exec", "-j", String(Int.max), "--keep-order", "--", "echo", ":::", "a", "b"].map { Array($0.utf8) }).finish()
+        #expect(run.status == .exited(0), "stderr: \(run.errorText)")
+        #expect(run.standardOutput == Array("a\nb\n".utf8))
+    }
+
     @Test("bank at the edge of the accepted windows runs")
     func bankRuns() async throws {
         let run = try await SpindleRun.start(["bank", "--window-ms", "0", "--json"].map { Array($0.utf8) }).finish()
