@@ -12,7 +12,10 @@ import Darwin
 /// standard error are captured up to ``Options/outputLimit`` each, so one job's output is handed
 /// over whole (never interleaved with another's) in its ``CommandJobResult``. A job past its
 /// timeout gets SIGTERM, then SIGKILL after the grace period, sent to its whole group so its own
-/// children go too. Every child is reaped before its result is reported.
+/// children go too. Every child is reaped before its result is reported. Should the process
+/// running the batch die without reaping them (even by SIGKILL), a guardian process started
+/// with the batch kills the running jobs' groups (see `JobGroupGuardian`). Items and arguments
+/// are bytes, UTF-8 or not; jobs start with no blocked signal and default signal actions.
 ///
 /// ```swift
 /// let batch = try CommandBatch(template: CommandTemplate(["gzip", "-k", "{}"]),
