@@ -248,6 +248,13 @@ struct ExecCommandBatchTests {
         #expect(most <= 2)
     }
 
+    @Test func aHugeConcurrencyWithKeepOrderRuns() async throws {
+        // The window of started jobs, 2 × the concurrency, must saturate, not overflow.
+        let batch = try CommandBatch(template: CommandTemplate(["echo", "{}"]), options: .init(maxConcurrency: .max, keepOrder: true))
+        let results = try await batch.run(["a", "b"])
+        #expect(results.map(\.standardOutput.text) == ["a\n", "b\n"])
+    }
+
     @Test func badOptionsNameTheProblem() throws {
         let template = try CommandTemplate(["true"])
         #expect(throws: CommandBatchError.self) { try CommandBatch(template: template, options: .init(maxConcurrency: 0)) }

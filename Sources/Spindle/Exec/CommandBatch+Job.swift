@@ -14,38 +14,54 @@ import SystemPackage
 #endif
 
 extension CommandBatch {
-    /// What every job of a batch starts with when the command is the same for all of them:
-    /// where it was found on PATH, and this process's environment, read once.
+    /// What every job of a batch starts with: this process's environment, read once, and,
+    /// when the command is the same for all jobs, where it was found on PATH.
     ///
     /// swift-subprocess's `Environment.inherit` reads and parses the whole environment into a
     /// dictionary for every process it starts, then formats it back; for short jobs that was one of
-    /// the largest parts of `spindle exec`'s own CPU time. The snapshot hands it the rows as they are.
+    /// the largest parts of `spindle exec`'s own CPU time. The snapshot hands it the rows as they
+    /// are, as bytes, so a value that is not UTF-8 reaches the job unchanged.
     struct PreparedLaunch: Sendable {
-        var executablePath: String
+        var executablePath: [UInt8]?
         var environment: Environment
+        /// Kills the jobs' groups if this process dies without reaping them.
+        var guardian: JobGroupGuardian
 
-        init(executablePath: String) {
+        init(executablePath: [UInt8]?, guardian: JobGroupGuardian) {
             self.executablePath = executablePath
-            // `KEY=value` rows, each with the NUL terminator swift-subprocess copies it up to.
-            let rows = ProcessInfo.processInfo.environment.map { Array("\($0.key)=\($0.value)\0".utf8) }
+            self.guardian = guardian
+            var rows: [[UInt8]] = []
+            var row: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
+            while let entry = row?.pointee {
+                // `KEY=value` with the NUL terminator swift-subprocess copies it up to.
+                rows.append(Array(UnsafeRawBufferPointer(start: entry, count: strlen(entry) + 1)))
+                row = row?.successor()
+            }
             self.environment = .custom(rows)
         }
     }
 
     /// Runs one command to its end and reports what it did. Never throws: a command that cannot
-    /// start is a result with ``JobTermination/failedToStart(_:)``. `launch` says where
-    /// `arguments[0]` was found on PATH, if it was looked up in advance.
+    /// start is a result with ``JobTermination/failedToStart(_:)``, and so is an item with a NUL
+    /// byte. `launch` holds the environment and, if it was looked up in advance, where
+    /// `arguments[0]` was found on PATH.
     static func runJob(
-        index: Int, item: String, arguments: [String], launch: PreparedLaunch?, options: Options
+        index: Int, item: [UInt8], arguments: [[UInt8]], launch: PreparedLaunch, options: Options
     ) async -> CommandJobResult {
         let start = ContinuousClock.now
         let signaller = ProcessGroupSignaller()
         var result = CommandJobResult(
-            index: index, item: item, arguments: arguments, termination: .failedToStart(""),
+            index: index, itemBytes: item, argumentBytes: arguments, termination: .failedToStart(""),
             standardOutput: CapturedOutput(limit: options.outputLimit),
             standardError: CapturedOutput(limit: options.outputLimit),
             duration: .zero, timedOut: false, processID: nil
         )
+        // A C string ends at its first NUL: the job would get a shorter item than it was given.
+        if item.contains(0) {
+            result.termination = .failedToStart(
+                "the item \(CommandBytes.quoted(item)) contains a NUL byte, which no argument can hold")
+            return result
+        }
 
         let (ended, timedOut) = await withTaskCancellationHandler {
             await runWithWatchdog(arguments: arguments, launch: launch, options: options, signaller: signaller)
@@ -55,7 +71,7 @@ extension CommandBatch {
             signaller.terminate()
         }
         // After the reap: kills leftovers of a terminated group, then no more signals.
-        signaller.finish()
+        if let group = signaller.finish() { launch.guardian.ended(group: group) }
 
         result.timedOut = timedOut
         result.duration = ContinuousClock.now - start
@@ -69,7 +85,7 @@ extension CommandBatch {
             case .signaled(let signal): result.termination = .signaled(signal)
             }
         case .failure(let error):
-            result.termination = .failedToStart(Self.describeStartFailure(error, command: arguments[0]))
+            result.termination = .failedToStart(Self.describeStartFailure(error, command: CommandBytes.text(arguments[0])))
         }
         return result
     }
@@ -95,7 +111,7 @@ extension CommandBatch {
     /// is stopped only once `Subprocess.run` has returned, that is once the process has exited,
     /// so a job that closes its output early and keeps running is still timed.
     private static func runWithWatchdog(
-        arguments: [String], launch: PreparedLaunch?, options: Options, signaller: ProcessGroupSignaller
+        arguments: [[UInt8]], launch: PreparedLaunch, options: Options, signaller: ProcessGroupSignaller
     ) async -> (Result<FinishedRun, any Error>, timedOut: Bool) {
         await withTaskGroup(of: JobEvent.self) { group in
             group.addTask {
@@ -136,14 +152,14 @@ extension CommandBatch {
     }
 
     private static func spawn(
-        arguments: [String], launch: PreparedLaunch?, options: Options, signaller: ProcessGroupSignaller
+        arguments: [[UInt8]], launch: PreparedLaunch, options: Options, signaller: ProcessGroupSignaller
     ) async throws -> FinishedRun {
         let command = arguments[0]
         let executable: Executable
-        if let launch {
-            executable = .path(FilePath(launch.executablePath))
+        if let path = launch.executablePath ?? (command.contains(UInt8(ascii: "/")) ? command : nil) {
+            executable = .path(filePath(path))
         } else {
-            executable = command.contains("/") ? .path(FilePath(command)) : .name(command)
+            executable = .name(CommandBytes.text(command))
         }
         var platformOptions = PlatformOptions()
         // Group ID 0: the child leads a new group whose ID is its PID, so a signal to the group
@@ -156,15 +172,18 @@ extension CommandBatch {
         let input = options.standardInput
         let outcome = try await Subprocess.run(
             executable,
-            // argv[0] as the user wrote it, whatever path it was found at.
-            arguments: Arguments(executablePathOverride: command, remainingValues: Array(arguments.dropFirst())),
-            environment: launch?.environment ?? .inherit,
+            // argv[0] as the user wrote it, whatever path it was found at; each argument with
+            // the NUL terminator swift-subprocess copies it up to.
+            arguments: Arguments(
+                executablePathOverride: command + [0], remainingValues: arguments.dropFirst().map { $0 + [0] }),
+            environment: launch.environment,
             platformOptions: platformOptions,
             input: .inputWriter,
             output: .sequence,
             error: .sequence
         ) { execution in
             signaller.attach(groupID: execution.processIdentifier.value)
+            launch.guardian.started(group: execution.processIdentifier.value)
             // Both pipes are drained at once (a child blocked on a full stderr pipe would never
             // finish its stdout), while the input is written beside them.
             async let standardOutput = capture(execution.standardOutput, limit: limit)
@@ -201,18 +220,33 @@ extension CommandBatch {
     /// The first executable regular file named `command` in the absolute directories of PATH,
     /// or `nil` (for a command that contains `/`, or is not found: swift-subprocess then reports
     /// the failure per job).
-    static func searchPath(for command: String) -> String? {
-        guard !command.isEmpty, !command.contains("/"), let path = getenv("PATH").map({ String(cString: $0) }) else {
+    static func searchPath(for command: [UInt8]) -> [UInt8]? {
+        guard !command.isEmpty, !command.contains(UInt8(ascii: "/")), let path = getenv("PATH") else {
             return nil
         }
-        for directory in path.split(separator: ":") where directory.hasPrefix("/") {
-            let candidate = directory.hasSuffix("/") ? "\(directory)\(command)" : "\(directory)/\(command)"
+        let directories = UnsafeRawBufferPointer(start: path, count: strlen(path)).split(separator: UInt8(ascii: ":"))
+        for directory in directories where directory.first == UInt8(ascii: "/") {
+            var candidate = Array(directory)
+            if candidate.last != UInt8(ascii: "/") { candidate.append(UInt8(ascii: "/")) }
+            candidate += command
+            candidate.append(0)
             var info = stat()
-            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
-                return candidate
+            let found = candidate.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { name in
+                    stat(name.baseAddress!, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+                        && access(name.baseAddress!, X_OK) == 0
+                }
             }
+            if found { return candidate.dropLast() }
         }
         return nil
+    }
+
+    /// A file path made of `bytes` as they are.
+    private static func filePath(_ bytes: [UInt8]) -> FilePath {
+        (bytes + [0]).withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { FilePath(platformString: $0.baseAddress!) }
+        }
     }
 
     private static func describeStartFailure(_ error: any Error, command: String) -> String {

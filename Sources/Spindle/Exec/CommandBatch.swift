@@ -12,7 +12,10 @@ import Darwin
 /// standard error are captured up to ``Options/outputLimit`` each, so one job's output is handed
 /// over whole (never interleaved with another's) in its ``CommandJobResult``. A job past its
 /// timeout gets SIGTERM, then SIGKILL after the grace period, sent to its whole group so its own
-/// children go too. Every child is reaped before its result is reported.
+/// children go too. Every child is reaped before its result is reported. Should the process
+/// running the batch die without reaping them (even by SIGKILL), a guardian process started
+/// with the batch kills the running jobs' groups (see `JobGroupGuardian`). Items and arguments
+/// are bytes, UTF-8 or not; jobs start with no blocked signal and default signal actions.
 ///
 /// ```swift
 /// let batch = try CommandBatch(template: CommandTemplate(["gzip", "-k", "{}"]),
@@ -105,13 +108,47 @@ public struct CommandBatch: Sendable {
         _ items: Items,
         onResult: (CommandJobResult) async throws -> Void
     ) async throws -> CommandBatchSummary where Items.Element == String {
+        try await run(items.map { Array($0.utf8) }, onResult: onResult)
+    }
+
+    /// ``run(_:onResult:)`` over items given as bytes, for instance lines of standard input
+    /// that need not be UTF-8: each reaches its command exactly as it was read. An item with
+    /// a NUL byte (which no argument can hold) is a job that does not start, named in its result.
+    public func run<Items: AsyncSequence>(
+        _ items: Items,
+        onResult: (CommandJobResult) async throws -> Void
+    ) async throws -> CommandBatchSummary where Items.Element == [UInt8] {
         let limit = options.maxConcurrency
-        let lookahead = options.keepOrder ? 2 * limit : Int.max
+        var lookahead = Int.max
+        if options.keepOrder {
+            // `2 × limit`, saturating for a huge limit rather than trapping.
+            let (doubled, overflow) = limit.multipliedReportingOverflow(by: 2)
+            lookahead = overflow ? .max : doubled
+        }
         // Searching PATH and reading the environment once, not once per job, is most of what
         // separates a batch of short jobs from `xargs -P` (the command may only vary when it
         // contains `{}`).
-        let command = template.arguments[0]
-        let launch = command.contains(CommandTemplate.placeholder) ? nil : CommandBatch.searchPath(for: command).map(PreparedLaunch.init)
+        let guardian = JobGroupGuardian()
+        let launch = PreparedLaunch(
+            executablePath: template.hasPlaceholderInCommand ? nil : CommandBatch.searchPath(for: template.argumentBytes[0]),
+            guardian: guardian)
+        do {
+            let summary = try await runJobs(items, launch: launch, lookahead: lookahead, onResult: onResult)
+            await guardian.finish()
+            return summary
+        } catch {
+            await guardian.finish()
+            throw error
+        }
+    }
+
+    /// Starts the jobs as slots free up and reports their results; every job has been reaped
+    /// when this returns or throws.
+    private func runJobs<Items: AsyncSequence>(
+        _ items: Items, launch: PreparedLaunch, lookahead: Int,
+        onResult: (CommandJobResult) async throws -> Void
+    ) async throws -> CommandBatchSummary where Items.Element == [UInt8] {
+        let limit = options.maxConcurrency
         return try await withThrowingTaskGroup(of: CommandJobResult.self) { group in
             var iterator = items.makeAsyncIterator()
             var summary = CommandBatchSummary()
@@ -159,6 +196,11 @@ public struct CommandBatch: Sendable {
 
     /// Runs a job for each item and returns all results in input order.
     public func run(_ items: [String]) async throws -> [CommandJobResult] {
+        try await run(items.map { Array($0.utf8) })
+    }
+
+    /// Runs a job for each item, given as bytes, and returns all results in input order.
+    public func run(_ items: [[UInt8]]) async throws -> [CommandJobResult] {
         var results: [CommandJobResult] = []
         results.reserveCapacity(items.count)
         _ = try await run(AsyncItems(items)) { results.append($0) }
@@ -174,13 +216,13 @@ public struct CommandBatch: Sendable {
 
 /// An array as an `AsyncSequence`, so the array form of `run` shares the streaming one.
 struct AsyncItems: AsyncSequence, Sendable {
-    typealias Element = String
-    let items: [String]
-    init(_ items: [String]) { self.items = items }
+    typealias Element = [UInt8]
+    let items: [[UInt8]]
+    init(_ items: [[UInt8]]) { self.items = items }
 
     struct AsyncIterator: AsyncIteratorProtocol {
-        var base: IndexingIterator<[String]>
-        mutating func next() async -> String? { base.next() }
+        var base: IndexingIterator<[[UInt8]]>
+        mutating func next() async -> [UInt8]? { base.next() }
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: items.makeIterator()) }

@@ -76,13 +76,17 @@ final class ProcessGroupSignaller: Sendable {
     }
 
     /// The job's process has exited: kill what is left of a terminated group, then stop
-    /// signalling for good.
-    func finish() {
+    /// signalling for good. Returns the group the process led, if it was started.
+    @discardableResult
+    func finish() -> pid_t? {
         state.withLockedValue { state in
-            if case .running(let groupID, true) = state {
-                signalGroup(groupID, SIGKILL)
+            var group: pid_t?
+            if case .running(let groupID, let terminated) = state {
+                group = groupID
+                if terminated { signalGroup(groupID, SIGKILL) }
             }
             state = .finished
+            return group
         }
     }
 }

@@ -28,8 +28,12 @@ struct BankCommand: ParsableCommand {
     @Option(help: "How many threads withdraw at once.")
     var threads = 2
 
-    @Option(help: "How long a thread waits between its check and its withdrawal, in milliseconds.")
+    @Option(help: "How long a thread waits between its check and its withdrawal, in milliseconds (at most an hour).")
     var windowMs = 100
+
+    /// The longest window accepted: an hour, far past any demonstration, well within what a
+    /// sleep can be asked for.
+    static let maximumWindowMs = 3_600_000
 
     @Flag(help: "Print the outcome as JSON instead of the threads' lines.")
     var json = false
@@ -38,7 +42,9 @@ struct BankCommand: ParsableCommand {
         guard threads >= 1 && threads <= 1000 else { throw ValidationError("--threads must be between 1 and 1000, got \(threads)") }
         guard amount > 0 else { throw ValidationError("--amount must be positive, got \(amount)") }
         guard balance >= 0 else { throw ValidationError("--balance must not be negative, got \(balance)") }
-        guard windowMs >= 0 else { throw ValidationError("--window-ms must not be negative, got \(windowMs)") }
+        guard (0...Self.maximumWindowMs).contains(windowMs) else {
+            throw ValidationError("--window-ms must be between 0 and \(Self.maximumWindowMs) (an hour), got \(windowMs)")
+        }
     }
 
     func run() throws {
@@ -76,14 +82,18 @@ struct BankRace {
         let start = DispatchSemaphore(value: 0)
         let group = DispatchGroup()
         let amount = self.amount
-        let windowMicroseconds = UInt32(window.components.seconds * 1_000_000 + window.components.attoseconds / 1_000_000_000_000)
+        // nanosleep's parts, not usleep's 32-bit microseconds, which a window past 71 minutes overflows.
+        let (seconds, attoseconds) = window.components
+        let windowTime = timespec(tv_sec: Int(clamping: seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
         for index in 1...threads {
             group.enter()
             let thread = Thread {
                 start.wait()
                 let withdraw = {
                     if account.load(ordering: .relaxed) >= amount {
-                        usleep(windowMicroseconds)
+                        var request = windowTime
+                        var remaining = timespec()
+                        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
                         let after = account.load(ordering: .relaxed) - amount
                         account.store(after, ordering: .relaxed)
                         successes.add(1, ordering: .relaxed)

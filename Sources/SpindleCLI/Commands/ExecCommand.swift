@@ -2,6 +2,11 @@ import ArgumentParser
 import AsyncAlgorithms
 import Foundation
 import Spindle
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `spindle exec`: run a command once per item, N at a time (GNU parallel, `xargs -P`).
 struct ExecCommand: AsyncParsableCommand {
@@ -16,11 +21,14 @@ struct ExecCommand: AsyncParsableCommand {
         discussion: """
             Items come after `:::`, or else from standard input, one a line (blank lines are \
             skipped). `{}` in the arguments is replaced by the item; without `{}` the item is \
-            appended as the last argument. Each job's output is printed whole when it finishes \
+            appended as the last argument. Items and arguments are passed as the bytes they \
+            are, UTF-8 or not; an item with a NUL byte is a job that does not start. Each job's output is printed whole when it finishes \
             (in input order with --keep-order), never mixed with another job's. A job past \
             --timeout gets SIGTERM, then SIGKILL 2 s later, with every process it started. \
             A closing summary goes to standard error; the exit status is 1 if any job failed, \
-            timed out or could not start.
+            timed out or could not start, 130 after SIGINT and 143 after SIGTERM (the running \
+            jobs are terminated, none more started). Killed outright (SIGKILL), spindle exec \
+            still takes its running jobs with it: a guardian process kills their groups.
             """
     )
 
@@ -36,7 +44,7 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(help: "Text written to every job's standard input.")
     var input: String?
 
-    @Option(help: "A file whose contents are written to every job's standard input.")
+    @Option(help: "A file whose contents (at most 64 MiB) are written to every job's standard input.")
     var inputFile: String?
 
     @Option(help: "Bytes of each job's standard output (and of its standard error) to keep; the rest is dropped with a note.")
@@ -60,7 +68,7 @@ struct ExecCommand: AsyncParsableCommand {
         let invocation: ExecInvocation
         let batch: CommandBatch
         do {
-            invocation = try ExecInvocation.parse(command)
+            invocation = try ExecInvocation.parse(bytes: Self.receivedBytes(of: command))
             batch = try CommandBatch(
                 template: invocation.template,
                 options: .init(
@@ -71,94 +79,242 @@ struct ExecCommand: AsyncParsableCommand {
         }
 
         let timeoutText = timeout?.description ?? ""
+        // The work waits until the signals are trapped: a SIGTERM just after the first job has
+        // started must cancel the batch, not kill this process with the default action.
+        let (trapped, trapSet) = AsyncStream.makeStream(of: Void.self)
         let work = Task {
+            for await _ in trapped {}
             let report: (CommandJobResult) -> Void = { ExecCommand.report($0, timeout: timeoutText) }
-            if let items = invocation.items {
+            if let items = invocation.itemBytes {
                 return try await batch.run(items.async, onResult: report)
             }
             return try await batch.run(StandardInputLines.start(), onResult: report)
         }
         // Ctrl-C or SIGTERM: start no more jobs, terminate the running ones, still summarise.
         let interruption = SignalTrap(signals: [SIGINT, SIGTERM]) { work.cancel() }
-        let summary = try await work.value
+        trapSet.finish()
+        let summary: CommandBatchSummary
+        do {
+            summary = try await work.value
+        } catch let error as StandardInputLines.LineTooLong {
+            throw ValidationError(error.description)
+        }
         interruption.cancel()
         FileHandle.standardError.write(Data("\(summary)\n".utf8))
-        if work.isCancelled { throw ExitCode(130) }
+        // 128 + the signal, as a shell reports a process the signal ended: 130, 143.
+        if let signal = interruption.received { throw ExitCode(128 + signal) }
         if !summary.allSucceeded { throw ExitCode(1) }
+    }
+
+    /// `words` as this process received them: the words after `--` are the last of `argv`, and
+    /// each is taken as its raw bytes (which need not be UTF-8) where it matches the decoded word.
+    static func receivedBytes(of words: [String]) -> [[UInt8]] {
+        let count = Int(CommandLine.argc)
+        let first = count - words.count
+        return words.enumerated().map { offset, word in
+            guard first >= 0, let pointer = CommandLine.unsafeArgv[first + offset] else { return Array(word.utf8) }
+            let raw = Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
+            return String(decoding: raw, as: UTF8.self) == word ? raw : Array(word.utf8)
+        }
     }
 
     private func standardInput() throws -> [UInt8]? {
         if let input { return Array(input.utf8) }
         guard let inputFile else { return nil }
-        let url = URL(fileURLWithPath: inputFile)
-        let size = (try? FileManager.default.attributesOfItem(atPath: inputFile)[.size] as? Int) ?? nil
-        guard let size else { throw ValidationError("--input-file \(inputFile): no such file, or it cannot be read") }
-        guard size <= Self.inputFileLimit else {
-            throw ValidationError("--input-file \(inputFile) is \(size) bytes: at most \(Self.inputFileLimit) are written to each job")
+        return try Self.readInputFile(inputFile, limit: Self.inputFileLimit)
+    }
+
+    /// The contents of `path`, read up to `limit` bytes. A directory, an unreadable file, or
+    /// one longer than the limit (a device like /dev/zero has no end) is an error naming it.
+    static func readInputFile(_ path: String, limit: Int) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ValidationError("--input-file \(path) cannot be read: \(String(cString: strerror(errno)))")
         }
-        do {
-            return Array(try Data(contentsOf: url))
-        } catch {
-            throw ValidationError("--input-file \(inputFile) cannot be read: \(error.localizedDescription)")
+        defer { close(descriptor) }
+        var info = stat()
+        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw ValidationError("--input-file \(path) is a directory: give a file whose contents each job reads")
+        }
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return contents }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ValidationError("--input-file \(path) cannot be read: \(String(cString: strerror(errno)))")
+            }
+            guard contents.count + count <= limit else {
+                throw ValidationError(
+                    "--input-file \(path) holds more than \(limit) bytes, or has no end: at most \(limit) bytes are written to each job")
+            }
+            contents += chunk[..<count]
         }
     }
 
     /// Prints one job's output in one piece per stream, then a line on standard error if it
-    /// did not succeed.
+    /// did not succeed. The output is written as the bytes the job wrote, from the pieces it
+    /// was captured in (not copied into one buffer first).
     static func report(_ result: CommandJobResult, timeout: String) {
-        if !result.standardOutput.bytes.isEmpty || result.standardOutput.isTruncated {
-            FileHandle.standardOutput.write(Data(result.standardOutput.text.utf8))
-        }
-        var errorText = result.standardError.bytes.isEmpty && !result.standardError.isTruncated ? "" : result.standardError.text
+        writeOutput(result.standardOutput, to: STDOUT_FILENO)
+        var errorText = ""
         let commandLine = result.arguments.joined(separator: " ")
         if result.timedOut {
-            errorText += "spindle exec: timed out after \(timeout), terminated: \(commandLine)\n"
+            errorText = "spindle exec: timed out after \(timeout), terminated: \(commandLine)\n"
         } else if case .failedToStart(let reason) = result.termination {
-            errorText += "spindle exec: \(reason)\n"
+            errorText = "spindle exec: \(reason)\n"
         } else if !result.succeeded {
-            errorText += "spindle exec: \(result.termination): \(commandLine)\n"
+            errorText = "spindle exec: \(result.termination): \(commandLine)\n"
         }
-        if !errorText.isEmpty {
-            FileHandle.standardError.write(Data(errorText.utf8))
+        writeOutput(result.standardError, to: STDERR_FILENO, then: errorText)
+    }
+
+    /// Writes the kept bytes, the truncation note if bytes were dropped, then `trailer`.
+    private static func writeOutput(_ output: CapturedOutput, to descriptor: Int32, then trailer: String = "") {
+        for piece in output.pieces { writeAll(piece, to: descriptor) }
+        var tail = ""
+        if output.isTruncated {
+            tail = (output.endsWithLineBreak ? "" : "\n") + output.truncationNote
+        }
+        tail += trailer
+        if !tail.isEmpty { writeAll(Array(tail.utf8), to: descriptor) }
+    }
+
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return  // A closed pipe (EPIPE; SIGPIPE is ignored): nothing more can be written.
+                }
+                offset += written
+            }
         }
     }
 }
 
-/// The lines of standard input as an async sequence. A thread of its own does the blocking
-/// reads, and hands each line over through an `AsyncChannel`, which waits for the batch to take
-/// it: no more than one line is read ahead, however long the input.
+/// The lines of standard input, as bytes, as an async sequence. A thread of its own does the
+/// blocking reads, and hands each line over through an `AsyncThrowingChannel`, which waits for
+/// the batch to take it: no more than one line is read ahead, however long the input.
 enum StandardInputLines {
-    static func start() -> AsyncChannel<String> {
-        let channel = AsyncChannel<String>()
+    /// The longest line taken as an item: Linux refuses a longer argument (MAX_ARG_STRLEN).
+    static let lineLimit = 128 << 10
+
+    /// A line longer than ``lineLimit``: the input is not a list of items (or has no line breaks).
+    struct LineTooLong: Error, CustomStringConvertible {
+        var description: String {
+            "standard input has a line longer than \(StandardInputLines.lineLimit) bytes, the most an argument can hold: give one item a line"
+        }
+    }
+
+    static func start() -> AsyncThrowingChannel<[UInt8], any Error> {
+        let channel = AsyncThrowingChannel<[UInt8], any Error>()
         Thread.detachNewThread {
-            while let line = readLine(strippingNewline: true) {
-                if line.isEmpty { continue }
-                let taken = DispatchSemaphore(value: 0)
-                Task {
-                    await channel.send(line)
-                    taken.signal()
+            var lines = LineReader(descriptor: STDIN_FILENO, lineLimit: lineLimit)
+            do {
+                while let line = try lines.next() {
+                    if line.isEmpty { continue }
+                    let taken = DispatchSemaphore(value: 0)
+                    Task {
+                        await channel.send(line)
+                        taken.signal()
+                    }
+                    taken.wait()
                 }
-                taken.wait()
+                channel.finish()
+            } catch {
+                channel.fail(error)
             }
-            channel.finish()
         }
         return channel
+    }
+
+    /// Splits what a descriptor yields into lines, without their `\n` (or `\r\n`).
+    struct LineReader {
+        let descriptor: Int32
+        let lineLimit: Int
+        private var buffer: [UInt8] = []
+        /// Where the next line starts in `buffer`; the lines before were handed out.
+        private var start = 0
+        /// Where to look for the next `\n`: the bytes before hold none.
+        private var searchFrom = 0
+        private var ended = false
+
+        init(descriptor: Int32, lineLimit: Int) {
+            self.descriptor = descriptor
+            self.lineLimit = lineLimit
+        }
+
+        /// The next line, `nil` at the end of the input (a read error ends it too).
+        /// - Throws: ``LineTooLong`` for a line longer than `lineLimit`.
+        mutating func next() throws -> [UInt8]? {
+            while true {
+                if let newline = buffer[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) {
+                    defer { start = newline + 1; searchFrom = start }
+                    return Self.withoutCarriageReturn(buffer[start..<newline])
+                }
+                searchFrom = buffer.count
+                guard buffer.count - start <= lineLimit else { throw LineTooLong() }
+                if ended {
+                    guard start < buffer.count else { return nil }
+                    defer { start = buffer.count }
+                    return Self.withoutCarriageReturn(buffer[start...])
+                }
+                // The lines handed out go before more is read, not one by one (which would
+                // move the rest of the buffer for every line).
+                buffer.removeSubrange(..<start)
+                searchFrom -= start
+                start = 0
+                var chunk = [UInt8](repeating: 0, count: 1 << 16)
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 {
+                    ended = true
+                } else {
+                    buffer += chunk[..<count]
+                }
+            }
+        }
+
+        private static func withoutCarriageReturn(_ line: ArraySlice<UInt8>) -> [UInt8] {
+            Array(line.last == UInt8(ascii: "\r") ? line.dropLast() : line)
+        }
     }
 }
 
 /// Runs `handler` on the first of `signals` received (their default action is suspended while
-/// the trap is set).
+/// the trap is set), and remembers which signal it was.
 final class SignalTrap {
     private let sources: [any DispatchSourceSignal]
+    private let first = FirstSignal()
+
+    private final class FirstSignal: Sendable {
+        let number = Atomic<Int32>(0)
+    }
 
     init(signals: [Int32], handler: @escaping @Sendable () -> Void) {
-        sources = signals.map { number in
+        var sources: [any DispatchSourceSignal] = []
+        for number in signals {
             signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            return source
+            sources.append(DispatchSource.makeSignalSource(signal: number, queue: .global()))
         }
+        self.sources = sources
+        for (source, number) in zip(sources, signals) {
+            source.setEventHandler { [first] in
+                _ = first.number.compareExchange(expected: 0, desired: number, ordering: .relaxed)
+                handler()
+            }
+            source.resume()
+        }
+    }
+
+    /// The first of the signals received, if any.
+    var received: Int32? {
+        let number = first.number.load(ordering: .relaxed)
+        return number == 0 ? nil : number
     }
 
     func cancel() {

@@ -35,8 +35,16 @@ struct PrimesCommand: AsyncParsableCommand {
     }
 
     func parsedModels() throws -> [PrimesModel] {
-        try models.split(separator: ",").map { name in
-            guard let model = PrimesModel(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+        let names = models.split(separator: ",", omittingEmptySubsequences: false)
+        guard names.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            throw ValidationError("--models names no model: give one or more of sequential, threads, processes, async, separated by commas")
+        }
+        return try names.map { name in
+            let name = name.trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty else {
+                throw ValidationError("--models '\(models)' has an empty name between commas")
+            }
+            guard let model = PrimesModel(rawValue: name) else {
                 throw ValidationError("unknown model '\(name)' in --models: use sequential, threads, processes or async")
             }
             return model
