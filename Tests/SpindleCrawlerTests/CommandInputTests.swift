@@ -178,7 +178,6 @@ struct CommandInputTests {
         #expect(small.status == .exited(0) && big.status == .exited(0), "stderr: \(big.errorText)")
         let extra = big.peakResidentBytes - small.peakResidentBytes
         #expect(extra <= limit + limit / 2, "peak RSS grew by \(extra) bytes for a limit of \(limit)")
-        #expect(extra >= limit / 2, "the output was kept: \(extra) bytes more")
     }
 
     static func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {

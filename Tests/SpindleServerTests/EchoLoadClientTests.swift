@@ -8,7 +8,7 @@ struct EchoLoadClientTests {
     @Test func aCorrectServerGivesRoundTripsAndNoErrors() async throws {
         try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
             let report = try await EchoLoadClient.run(
-                EchoLoadConfiguration(port: server.port, connections: 20, duration: .seconds(1), message: "Hello, Echo!"))
+                EchoLoadConfiguration(port: server.port, connections: 20, duration: .seconds(3), message: "Hello, Echo!"))
             #expect(report.connected == 20)
             #expect(report.roundTrips > 0)
             #expect(report.errors == 0)
@@ -35,7 +35,7 @@ struct EchoLoadClientTests {
         let server = try await MisbehavingServer.start(.echoUnchanged)
         let port = try #require(server.localAddress?.port)
         let report = try await EchoLoadClient.run(
-            EchoLoadConfiguration(port: port, connections: 2, duration: .seconds(1), message: "12345"))
+            EchoLoadConfiguration(port: port, connections: 2, duration: .seconds(3), message: "12345"))
         try await server.close()
         #expect(report.wrongReplies == 0)
         #expect(report.roundTrips > 0)

@@ -9,7 +9,7 @@ import Testing
 @Suite("EchoServer limits", .serialized)
 struct EchoServerLimitsTests {
     @Test func aConnectionPausedForBackpressureIsNotClosedAsIdle() async throws {
-        let configuration = EchoServerConfiguration(port: 0, idleTimeout: .milliseconds(300), eventLoops: 1)
+        let configuration = EchoServerConfiguration(port: 0, idleTimeout: .seconds(2), eventLoops: 1)
         try await EchoServer.withRunning(configuration) { server in
             let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .channelOption(.socketOption(.so_rcvbuf), value: 16 * 1024)
@@ -28,7 +28,8 @@ struct EchoServerLimitsTests {
                     }
                     #expect(await waitUntil(seconds: 30) { server.pausedConnections == 1 }, "the server never paused the connection")
                     // Several idle timeouts pass while the server, not the client, is the one not reading.
-                    try await Task.sleep(for: .milliseconds(1500))
+                    // (2 s each: a loaded machine can leave an event loop unscheduled for a good part of a second.)
+                    try await Task.sleep(for: .seconds(7))
                     writer.cancel()
                     _ = await writer.result
                     let written = writtenSoFar.withLockedValue { $0 }

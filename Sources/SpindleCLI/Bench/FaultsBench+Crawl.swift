@@ -120,7 +120,7 @@ extension FaultsBench {
         guard try await waitUntil(child: workers[1], { site.requestLog.totalRequests - base >= 2 * total / 3 }) else {
             throw Failure("the shared crawl ended before two thirds of its pages")
         }
-        try PostgresServer.restart(dataDirectory: dataDirectory)
+        try await PostgresServer.restart(dataDirectory: dataDirectory)
         for (index, worker) in workers.dropFirst().enumerated() {
             let status = await worker.exitStatus()
             guard status == 0 else {
@@ -198,29 +198,34 @@ private final class FaultFolder {
 private enum PostgresServer {
     /// Restarts the server whose data folder is `dataDirectory` (fast shutdown, then start with
     /// the same options), as the folder's owner.
-    static func restart(dataDirectory: String) throws {
+    static func restart(dataDirectory: String) async throws {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let version = versions.sorted(by: { $0.compare($1, options: .numeric) == .orderedAscending }).last else {
             throw FaultsBench.Failure("cannot restart PostgreSQL: no pg_ctl under /usr/lib/postgresql")
         }
-        let command = "/usr/lib/postgresql/\(version)/bin/pg_ctl -D '\(dataDirectory)' -m fast -w restart"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let command = "/usr/lib/postgresql/\(version)/bin/pg_ctl -D '\(dataDirectory)' -l '\(dataDirectory)/restart.log' -m fast -w restart >/dev/null 2>&1 </dev/null"
         // pg_ctl refuses to run as root: run it as the data folder's owner.
         let owner = (try? FileManager.default.attributesOfItem(atPath: dataDirectory)[.ownerAccountName] as? String) ?? nil
-        if getuid() == 0, let owner, owner != "root" {
-            process.executableURL = URL(fileURLWithPath: "/bin/su")
-            process.arguments = [owner, "-s", "/bin/sh", "-c", command]
-        } else {
-            process.arguments = ["-c", command]
-        }
+        let arguments = getuid() == 0 && owner != nil && owner != "root"
+            ? ["/bin/su", owner!, "-s", "/bin/sh", "-c", command]
+            : ["/bin/sh", "-c", command]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        // Awaited without blocking a thread: the site and the workers' progress run here too.
+        let (exited, continuation) = AsyncStream.makeStream(of: Int32.self)
+        process.terminationHandler = { process in
+            continuation.yield(process.terminationStatus)
+            continuation.finish()
+        }
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FaultsBench.Failure("pg_ctl restart of \(dataDirectory) exited with \(process.terminationStatus)")
+        var status: Int32 = -1
+        for await value in exited { status = value }
+        guard status == 0 else {
+            throw FaultsBench.Failure("pg_ctl restart of \(dataDirectory) exited with \(status)")
         }
     }
 }
