@@ -209,23 +209,29 @@ private enum PostgresServer {
         let arguments = getuid() == 0 && owner != nil && owner != "root"
             ? ["/bin/su", owner!, "-s", "/bin/sh", "-c", command]
             : ["/bin/sh", "-c", command]
+        let log = URL(fileURLWithPath: dataDirectory).appendingPathComponent("restart.log")
+        let ready = "database system is ready to accept connections"
+        func readyCount() -> Int {
+            ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: ready).count - 1
+        }
+        let before = readyCount()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: arguments[0])
         process.arguments = Array(arguments.dropFirst())
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        // Awaited without blocking a thread: the site and the workers' progress run here too.
-        let (exited, continuation) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
         try process.run()
-        var status: Int32 = -1
-        for await value in exited { status = value }
-        guard status == 0 else {
-            throw FaultsBench.Failure("pg_ctl restart of \(dataDirectory) exited with \(status)")
+        // The server's log says when it is back. `su` can linger after pg_ctl is done, so its
+        // end is not waited for: it is stopped by its PID once the server is up.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while readyCount() <= before {
+            guard ContinuousClock.now < deadline else {
+                if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+                throw FaultsBench.Failure("PostgreSQL did not come back within 60 s of pg_ctl restart (\(log.path))")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
     }
 }
