@@ -17,7 +17,7 @@ struct BlogSiteLimitsTests {
 
     @Test("an idle keep-alive connection is closed after the idle timeout")
     func idleTimeout() async throws {
-        try await withBlogSite(BlogSiteConfiguration(idleTimeout: .milliseconds(300))) { site in
+        try await withBlogSite(BlogSiteConfiguration(idleTimeout: .seconds(3))) { site in
             let connection = try await RawHTTPConnection.open(port: site.baseURL.port!)
             let reply = try await connection.send("GET /robots.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", thenReadUntilClosedWithin: 30)
             #expect(RawHTTPResponse(reply)?.status == 200)
