@@ -45,13 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The most client connections open at once; beyond it a new one is answered 503 and closed (logged at most every 10 s).")
     var maxConnections = 10_000
 
-    @Option(help: "Close a connection with no request in progress after this long (default: 60s).", transform: DurationArgument.parse)
-    var idleTimeout = DurationArgument.seconds(60)
-
-    @Option(
-        help: "Answer 408 and close a connection whose request line and headers have not all arrived after this long (default: 10s).",
-        transform: DurationArgument.parse)
-    var headerTimeout = DurationArgument.seconds(10)
+    @OptionGroup var timeouts: ConnectionTimeoutArguments
 
     @Option(help: "The most numbers one /is_prime request may list.")
     var maxNumbers = 1000
@@ -91,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = ServiceConfiguration(
             host: host, port: port, cpuWorkers: cpuWorkers, cpuPool: cpuPool, maxConnections: maxConnections,
-            idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, maxNumbers: maxNumbers,
+            idleTimeout: timeouts.idleTimeout.duration, headerTimeout: timeouts.headerTimeout.duration, maxNumbers: maxNumbers,
             queueCapacity: queueCapacity, inlineDivisions: inlineDivisions, deadline: deadline.duration,
             maxQueueWait: maxQueueWait.duration, fileWait: fileWait.duration,
             dbWait: dbWait.duration, apiWait: apiWait.duration, ioThreads: ioThreads)

@@ -43,13 +43,7 @@ struct SiteCommand: AsyncParsableCommand {
     @Option(help: "A Crawl-delay for robots.txt, in seconds (none by default).")
     var crawlDelay: Double?
 
-    @Option(help: "Close a connection with no request in progress after this long (default: 60s).", transform: DurationArgument.parse)
-    var idleTimeout = DurationArgument.seconds(60)
-
-    @Option(
-        help: "Answer 408 and close a connection whose request line and headers have not all arrived after this long (default: 10s).",
-        transform: DurationArgument.parse)
-    var headerTimeout = DurationArgument.seconds(10)
+    @OptionGroup var timeouts: ConnectionTimeoutArguments
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "warning"
@@ -93,8 +87,8 @@ struct SiteCommand: AsyncParsableCommand {
             seed: seed,
             faults: faults,
             crawlDelay: crawlDelay,
-            idleTimeout: idleTimeout.duration,
-            headerTimeout: headerTimeout.duration
+            idleTimeout: timeouts.idleTimeout.duration,
+            headerTimeout: timeouts.headerTimeout.duration
         )
     }
 
