@@ -24,6 +24,21 @@ struct BlogSiteLimitsTests {
         }
     }
 
+    @Test("at the connection cap a new client gets 503 at once")
+    func connectionCap() async throws {
+        try await withBlogSite(BlogSiteConfiguration(maxConnections: 1)) { site in
+            let held = try await EchoTestClient.connect(port: site.baseURL.port!)
+            try await held.executeThenClose { _, _ in
+                let refused = try await RawHTTPConnection.open(port: site.baseURL.port!)
+                let reply = try await refused.send("", thenReadUntilClosedWithin: 20)
+                let response = try #require(RawHTTPResponse(reply))
+                #expect(response.status == 503)
+                #expect(response.headers["retry-after"] == "1")
+            }
+        }
+        #expect(throws: BlogSiteConfigurationError.self) { try BlogSiteConfiguration(maxConnections: 0).validate() }
+    }
+
     @Test("HEAD answers 200 without a body")
     func head() async throws {
         try await withBlogSite { site in

@@ -45,6 +45,9 @@ struct SiteCommand: AsyncParsableCommand {
 
     @OptionGroup var timeouts: ConnectionTimeoutArguments
 
+    @Option(help: "The most client connections open at once; beyond it a new one is answered 503 and closed (logged at most every 10 s).")
+    var maxConnections = 10_000
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "warning"
 
@@ -88,7 +91,8 @@ struct SiteCommand: AsyncParsableCommand {
             faults: faults,
             crawlDelay: crawlDelay,
             idleTimeout: timeouts.idleTimeout.duration,
-            headerTimeout: timeouts.headerTimeout.duration
+            headerTimeout: timeouts.headerTimeout.duration,
+            maxConnections: maxConnections
         )
     }
 
@@ -96,7 +100,7 @@ struct SiteCommand: AsyncParsableCommand {
     /// options (`--posts-per-page`).
     private static func optionSpelling(of message: String) -> String {
         let spellings = [
-            ("postsPerPage", "--posts-per-page"), ("idleTimeout", "--idle-timeout"), ("headerTimeout", "--header-timeout"), ("crawlDelay", "--crawl-delay"), ("latency", "--latency-ms"),
+            ("postsPerPage", "--posts-per-page"), ("idleTimeout", "--idle-timeout"), ("headerTimeout", "--header-timeout"), ("crawlDelay", "--crawl-delay"), ("maxConnections", "--max-connections"), ("latency", "--latency-ms"),
             ("pages", "--pages"), ("port", "--port"), ("host", "--host"),
         ]
         for (field, option) in spellings where message.hasPrefix(field) {

@@ -193,7 +193,8 @@ public final class BlogSite: Sendable {
     ) -> some ApplicationProtocol {
         let host = state.configuration.host
         let limits = HTTPConnectionLimits(
-            idleTimeout: state.configuration.idleTimeout, headerTimeout: state.configuration.headerTimeout, maxConnections: nil)
+            idleTimeout: state.configuration.idleTimeout, headerTimeout: state.configuration.headerTimeout,
+            maxConnections: state.configuration.maxConnections)
         return Application(
             router: state.makeRouter(),
             server: GuardedHTTP1Channel.builder(limits: limits, logger: logger) { _ in },

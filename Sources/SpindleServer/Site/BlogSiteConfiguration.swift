@@ -26,6 +26,9 @@ public struct BlogSiteConfiguration: Sendable, Equatable {
     /// A request's line and headers must arrive within this long, else 408 and the
     /// connection closes.
     public var headerTimeout: Duration
+    /// The most client connections open at once; beyond it a new one is answered 503 (with
+    /// `Retry-After: 1`) and closed at once, with one log line at most every 10 s.
+    public var maxConnections: Int
 
     /// The largest site served. A list page's size does not grow with the page count (the
     /// pager links a window of pages), but the expected records of a crawl do.
@@ -44,7 +47,8 @@ public struct BlogSiteConfiguration: Sendable, Equatable {
         faults: Bool = false,
         crawlDelay: Double? = nil,
         idleTimeout: Duration = .seconds(60),
-        headerTimeout: Duration = .seconds(10)
+        headerTimeout: Duration = .seconds(10),
+        maxConnections: Int = 10_000
     ) {
         self.host = host
         self.port = port
@@ -56,6 +60,7 @@ public struct BlogSiteConfiguration: Sendable, Equatable {
         self.crawlDelay = crawlDelay
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
+        self.maxConnections = maxConnections
     }
 
     /// Checks every field and names the first one that is out of range.
@@ -82,6 +87,9 @@ public struct BlogSiteConfiguration: Sendable, Equatable {
         for (name, timeout) in [("idleTimeout", idleTimeout), ("headerTimeout", headerTimeout)]
         where timeout <= .zero || timeout > .seconds(86_400) {
             throw BlogSiteConfigurationError("\(name) must be positive and at most a day, got \(timeout)")
+        }
+        if !(1...1_000_000).contains(maxConnections) {
+            throw BlogSiteConfigurationError("maxConnections must be in 1...1000000, got \(maxConnections)")
         }
         if let crawlDelay, !(crawlDelay >= 0 && crawlDelay.isFinite) {
             throw BlogSiteConfigurationError("crawlDelay must be a finite number of seconds ≥ 0, got \(crawlDelay)")
