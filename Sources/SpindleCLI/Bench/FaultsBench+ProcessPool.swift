@@ -14,10 +14,9 @@ extension FaultsBench {
         }
     }
 
-    /// 10,000 jobs of 1 ms on 2 workers, once undisturbed and once with a worker (busy or
+    /// `jobs` jobs of 1 ms on 2 workers, once undisturbed and once with a worker (busy or
     /// idle, whichever the random pick finds) SIGKILLed every 50 ms.
-    private static func sigkillFigure() throws -> BenchFigure {
-        let jobs = 10_000
+    static func sigkillFigure(jobs: Int = 10_000) throws -> BenchFigure {
         let calm = try PoolFaultRun.measure(jobs: jobs, pauseMicroseconds: 1000, timeout: nil, fault: nil)
         let faulty = try PoolFaultRun.measure(
             jobs: jobs, pauseMicroseconds: 1000, timeout: nil, fault: .init(signal: SIGKILL, every: .milliseconds(50), limit: nil))

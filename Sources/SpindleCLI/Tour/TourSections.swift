@@ -13,6 +13,7 @@ enum TourSections {
         coroutines,
         echoServer,
         resumableCrawl,
+        faults,
         sharedCrawl,
         decisionChart,
     ]
