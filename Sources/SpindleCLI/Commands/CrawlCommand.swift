@@ -48,7 +48,14 @@ struct CrawlCommand: AsyncParsableCommand {
             4xx are not. Redirects are followed hop by hop (at most 5), each target checked \
             against the allowed hosts, the URLs already in the crawl, robots.txt and loops. \
             --export FILE.jsonl writes every record the state holds; --status prints its \
-            counts and failed URLs with their reasons (both also work without URLs).
+            counts and failed URLs with their reasons (both also work without URLs, and on a \
+            read-only copy of a state file). With --state FILE, --output FILE ends holding every \
+            record once, however earlier runs stopped: a resumed run first writes the records \
+            the state already holds (standard output gets only this run's). The output may not \
+            be the state file or one of its -wal, -shm, -journal or -lock files.
+
+            URLs must have a port from 0 to 65535 and no credentials (user:password@ is refused \
+            in a start URL, and removed from links and redirects: it is never sent or stored).
 
             Exit status: 0 when at least one page was crawled (failures of others are only \
             reported), 1 when none could be, 64 for bad arguments, 130/143 after a stop by \
