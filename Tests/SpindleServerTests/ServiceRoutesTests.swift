@@ -22,13 +22,14 @@ struct ServiceRoutesTests {
 
     @Test("GET / waits for the reads at once, /sequential one after another")
     func concurrentVersusSequential() async throws {
-        // Three reads of 300 ms and an 850 ms deadline: at once they fit (with room for a busy
-        // machine), one after another they cannot.
+        // Three reads of 1 s and a 2.9 s deadline: one after another they take at least 3 s and
+        // cannot fit; at once they fit with 1.9 s to spare for a busy machine (850 ms of 300 ms
+        // reads was not enough room in a loaded run).
         let configuration = try ServiceTestSupport.configuration {
-            $0.fileWait = .milliseconds(300)
-            $0.dbWait = .milliseconds(300)
-            $0.apiWait = .milliseconds(300)
-            $0.deadline = .milliseconds(850)
+            $0.fileWait = .seconds(1)
+            $0.dbWait = .seconds(1)
+            $0.apiWait = .seconds(1)
+            $0.deadline = .milliseconds(2900)
         }
         let app = try buildApplication(configuration: configuration)
         try await app.test(.router) { client in
