@@ -7,6 +7,8 @@ import Musl
 /// Length-prefixed frames over a pipe: a 4-byte little-endian length, then the payload.
 struct FrameChannel {
     /// Frames larger than this are refused, so a corrupt length cannot make us allocate gigabytes.
+    /// The 4-byte counts inside a payload clamp instead of trapping: a count past `UInt32.max`
+    /// belongs to a payload far over this limit, which `frame(_:)` refuses before it is sent.
     static let maxFrameSize = 256 << 20
 
     let readFD: Int32
@@ -20,10 +22,14 @@ struct FrameChannel {
     }
 
     /// A payload with its length in front: the bytes of one frame.
-    static func frame(_ payload: [UInt8]) -> [UInt8] {
+    ///
+    /// - Throws: `Failure.tooLarge` for a payload over ``maxFrameSize``, which the other side
+    ///   would refuse (and whose length a 4-byte header may not even hold).
+    static func frame(_ payload: [UInt8]) throws -> [UInt8] {
+        guard payload.count <= maxFrameSize else { throw Failure.tooLarge(payload.count) }
         var frame = [UInt8]()
         frame.reserveCapacity(payload.count + 4)
-        frame.appendLittleEndian(UInt32(payload.count))
+        frame.appendLittleEndian(UInt32(clamping: payload.count))
         frame.append(contentsOf: payload)
         return frame
     }
@@ -99,7 +105,7 @@ struct WorkerRequest {
         out.reserveCapacity(24 + job.utf8.count + inputs.count)
         out.appendLittleEndian(taskID)
         out.appendBytes(Array(job.utf8))
-        out.appendLittleEndian(UInt32(count))
+        out.appendLittleEndian(UInt32(clamping: count))
         out.appendBytes(inputs)
         return out
     }
@@ -134,7 +140,7 @@ struct WorkerResponse {
         out.appendLittleEndian(taskID)
         out.appendBytes(statuses)
         out.appendBytes(outputs)
-        out.appendLittleEndian(UInt32(messages.count))
+        out.appendLittleEndian(UInt32(clamping: messages.count))
         for message in messages { out.appendBytes(Array(message.utf8)) }
         return out
     }
@@ -200,7 +206,7 @@ extension [UInt8] {
     }
 
     mutating func appendBytes(_ bytes: [UInt8]) {
-        appendLittleEndian(UInt32(bytes.count))
+        appendLittleEndian(UInt32(clamping: bytes.count))
         append(contentsOf: bytes)
     }
 }

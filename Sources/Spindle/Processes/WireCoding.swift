@@ -48,11 +48,11 @@ enum WireCoding {
             out.appendBytes(bytes)
         case .array(let items):
             out.append(2)
-            out.appendLittleEndian(UInt32(items.count))
+            out.appendLittleEndian(UInt32(clamping: items.count))
             for item in items { write(item, into: &out) }
         case .keyed(let fields):
             out.append(3)
-            out.appendLittleEndian(UInt32(fields.count))
+            out.appendLittleEndian(UInt32(clamping: fields.count))
             for (key, value) in fields {
                 out.appendBytes(Array(key.utf8))
                 write(value, into: &out)
@@ -106,7 +106,7 @@ enum PackedArray {
         case let flags as [Bool]:
             var out: [UInt8] = [boolTag]
             out.reserveCapacity(5 + flags.count)
-            out.appendLittleEndian(UInt32(flags.count))
+            out.appendLittleEndian(UInt32(clamping: flags.count))
             for flag in flags { out.append(flag ? 1 : 0) }
             return out
         default: return nil
@@ -128,7 +128,7 @@ enum PackedArray {
     private static func pack<E>(_ values: [E], tag: UInt8, _ bits: (E) -> UInt64) -> [UInt8] {
         var out: [UInt8] = [tag]
         out.reserveCapacity(5 + 8 * values.count)
-        out.appendLittleEndian(UInt32(values.count))
+        out.appendLittleEndian(UInt32(clamping: values.count))
         for value in values { out.appendLittleEndian(bits(value)) }
         return out
     }

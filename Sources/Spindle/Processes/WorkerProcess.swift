@@ -160,7 +160,7 @@ final class WorkerProcess: @unchecked Sendable {
     /// Writes a request frame to the worker's input. Throws `.closed` if the worker ends
     /// first, `.timedOut` past `deadline`.
     func send(_ payload: [UInt8], until deadline: Deadline?) throws {
-        let frame = FrameChannel.frame(payload)
+        let frame = try FrameChannel.frame(payload)
         requestBytesSent = 0
         try frame.withUnsafeBytes { raw in
             while requestBytesSent < raw.count {
