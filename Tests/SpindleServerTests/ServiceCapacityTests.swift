@@ -105,15 +105,17 @@ struct ServiceCapacityTests {
     func shutdownDrains() async throws {
         let configuration = try ServiceTestSupport.configuration {
             $0.cpuWorkers = 1
-            $0.fileWait = .milliseconds(1500)
-            $0.dbWait = .milliseconds(1500)
-            $0.apiWait = .milliseconds(1500)
+            $0.fileWait = .seconds(6)
+            $0.dbWait = .seconds(6)
+            $0.apiWait = .seconds(6)
+            $0.deadline = .seconds(60)
         }
         let service = try await WebService.start(configuration)
         let port = service.port
         // Five requests wait on reads; two hold the one worker, the second queued behind the
-        // first. All are in flight for a second: time to see them, even on a busy machine.
-        let paths = Array(repeating: "/", count: 5) + ["/debug/sleep/1000", "/debug/sleep/1000"]
+        // first. All are in flight together for about 4 s: a loaded CI run took more than the
+        // 1.5 s this test once allowed to get seven requests to the server.
+        let paths = Array(repeating: "/", count: 5) + ["/debug/sleep/4000", "/debug/sleep/4000"]
         try await withThrowingTaskGroup(of: (String, TestClient.Response).self) { group in
             for path in paths {
                 group.addTask {
@@ -121,7 +123,7 @@ struct ServiceCapacityTests {
                 }
             }
             try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
-                let deadline = ContinuousClock.now + .seconds(20)
+                let deadline = ContinuousClock.now + .seconds(30)
                 while ContinuousClock.now < deadline {
                     let text = String(buffer: try await client.get("/metrics").body ?? ByteBuffer())
                     // Every request has reached the server (the scrape counts itself), one task is queued.
@@ -139,7 +141,7 @@ struct ServiceCapacityTests {
             for try await (path, response) in group {
                 #expect(response.status == .ok, "\(path)")
                 let body = response.body.map { String(buffer: $0) }
-                #expect(body == (path == "/" ? ServiceRoutesTests.readsJSON : #"{"slept_ms": 1000}"#))
+                #expect(body == (path == "/" ? ServiceRoutesTests.readsJSON : #"{"slept_ms": 4000}"#))
                 answered.append(path)
             }
             #expect(answered.sorted() == paths.sorted())
