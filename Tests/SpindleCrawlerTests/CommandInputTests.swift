@@ -1,4 +1,5 @@
 import Foundation
+import SpindleTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -94,7 +95,7 @@ struct CommandInputTests {
         let started = directory.path("started")
         let process = try SpindleRun.start(
             ["exec", "--", "sh", "-c", "touch \(started); exec sleep 60", "sh", ":::", "x"].map { Array($0.utf8) })
-        let jobStarted = await CommandInputTests.waitUntil(seconds: 30) { FileManager.default.fileExists(atPath: started) }
+        let jobStarted = await waitUntil(seconds: 30) { FileManager.default.fileExists(atPath: started) }
         #expect(jobStarted)
         kill(process.processID, signal)
         let run = try await process.finish()
@@ -109,11 +110,11 @@ struct CommandInputTests {
         let process = try SpindleRun.start(
             ["exec", "--", "sh", "-c", "echo $$ > \(pidFile).tmp && mv \(pidFile).tmp \(pidFile) && exec sleep 60", "sh", ":::", "x"]
                 .map { Array($0.utf8) })
-        let written = await CommandInputTests.waitUntil(seconds: 30) { FileManager.default.fileExists(atPath: pidFile) }
+        let written = await waitUntil(seconds: 30) { FileManager.default.fileExists(atPath: pidFile) }
         #expect(written)
         let jobPID = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         // `exec sleep` keeps the PID: wait for the exec so the status read is sleep's own.
-        let isSleep = await CommandInputTests.waitUntil(seconds: 30) {
+        let isSleep = await waitUntil(seconds: 30) {
             (try? String(contentsOfFile: "/proc/\(jobPID)/comm", encoding: .utf8)) == "sleep\n"
         }
         #expect(isSleep)
@@ -138,7 +139,7 @@ struct CommandInputTests {
         // spindle exec reads its output, which it does once it has registered the job.
         let script = "head -c 200000 /dev/zero; sleep 60 & echo $$ $! > \(pidFile).tmp && mv \(pidFile).tmp \(pidFile); wait"
         let process = try SpindleRun.start(["exec", "--", "sh", "-c", script, "sh", ":::", "x"].map { Array($0.utf8) })
-        let written = await CommandInputTests.waitUntil(seconds: 30) { FileManager.default.fileExists(atPath: pidFile) }
+        let written = await waitUntil(seconds: 30) { FileManager.default.fileExists(atPath: pidFile) }
         #expect(written)
         let pids = try String(contentsOfFile: pidFile, encoding: .utf8).split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
         try #require(pids.count == 2)
@@ -146,7 +147,7 @@ struct CommandInputTests {
         let run = try await process.finish()
         #expect(run.status == .signaled(SIGKILL))
         for pid in pids {
-            let gone = await CommandInputTests.waitUntil(seconds: 30) { CommandInputTests.hasEnded(pid) }
+            let gone = await waitUntil(seconds: 30) { CommandInputTests.hasEnded(pid) }
             #expect(gone, "process \(pid) of the job outlived spindle exec")
             if !gone { kill(pid, SIGKILL) }
         }
@@ -178,15 +179,6 @@ struct CommandInputTests {
         #expect(small.status == .exited(0) && big.status == .exited(0), "stderr: \(big.errorText)")
         let extra = big.peakResidentBytes - small.peakResidentBytes
         #expect(extra <= limit + limit / 2, "peak RSS grew by \(extra) bytes for a limit of \(limit)")
-    }
-
-    static func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
     }
 }
 

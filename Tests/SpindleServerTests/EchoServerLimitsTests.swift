@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SpindleServer
+import SpindleTestSupport
 import Testing
 
 /// The echo server's idle timeout against its own backpressure, and its log at the cap.

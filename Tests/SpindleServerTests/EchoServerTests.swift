@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import SpindleServer
+import SpindleTestSupport
 import Testing
 
 // One test at a time: the idle-timeout tests must not be starved of CPU by the megabyte test.
@@ -215,14 +216,4 @@ struct EchoServerTests {
             }
         }
     }
-}
-
-/// Polls `condition` until it holds or `seconds` pass.
-func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Spindle
+import SpindleTestSupport
 import Testing
 
 /// Items and arguments that are not UTF-8, NUL bytes, the signals jobs start with, and how
@@ -65,7 +66,7 @@ struct ExecBytesTests {
         let batch = try CommandBatch(template: CommandTemplate(
             ["sh", "-c", "echo $$ > \(pidFile).tmp && mv \(pidFile).tmp \(pidFile) && exec sleep 60", "sh", "{}"]))
         let work = Task { try await batch.run(["x"]) }
-        let written = await ExecProcessTable.waitUntil(seconds: 30) { FileManager.default.fileExists(atPath: pidFile) }
+        let written = await waitUntil(seconds: 30) { FileManager.default.fileExists(atPath: pidFile) }
         #expect(written)
         let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGTERM)

@@ -1,5 +1,6 @@
 import Foundation
 import Spindle
+import SpindleTestSupport
 import Testing
 
 @Suite("CommandBatch")
@@ -90,7 +91,7 @@ struct ExecCommandBatchTests {
         let batch = try shellBatch(.init(maxConcurrency: 2, keepOrder: true))
         let work = Task { try await batch.run(items) }
         // Jobs 1, 2 and 3 can run while job 0 blocks: wait for them, then check nothing more started.
-        let threeStarted = await ExecProcessTable.waitUntil(seconds: 20) {
+        let threeStarted = await waitUntil(seconds: 20) {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count >= 3
         }
         #expect(threeStarted)
@@ -178,7 +179,7 @@ struct ExecCommandBatchTests {
             let summary = try await batch.run(ExecItems(["1", "2", "3", "4"])) { reported.append($0) }
             return (summary, reported)
         }
-        let bothStarted = await ExecProcessTable.waitUntil(seconds: 20) {
+        let bothStarted = await waitUntil(seconds: 20) {
             FileManager.default.fileExists(atPath: directory.path("started.1"))
                 && FileManager.default.fileExists(atPath: directory.path("started.2"))
         }
@@ -312,16 +313,6 @@ enum ExecProcessTable {
     /// Waits, at most `seconds`, for the process to end (SIGKILL is delivered asynchronously).
     static func waitUntilGone(_ pid: Int32, seconds: Double = 5) async -> Bool {
         await waitUntil(seconds: seconds) { isGone(pid) }
-    }
-
-    /// Polls `condition` until it holds or `seconds` pass.
-    static func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
     }
 
     /// Zombie processes whose parent is `parent`.
