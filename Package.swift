@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // Pools and primitives: no networking.
@@ -103,7 +104,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SpindleTests",
-            dependencies: ["Spindle", "SpindleTestSupport", "SpindleWorkerFixture"]
+            dependencies: [
+                "Spindle",
+                "SpindleTestSupport",
+                "SpindleWorkerFixture",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(
             name: "SpindleCrawlerTests",
