@@ -43,7 +43,7 @@ extension ServiceState {
             return try await self.isPrime(numbers[...], method: request.uri.queryParameters.get("method"))
         }
         router.getAndHead("/health") { _, _ in
-            Response.json("{\"status\":\"ok\"}")
+            try Response.json(["status": "ok"], separators: .compact)
         }
         router.getAndHead("/metrics") { _, _ in
             Response(
