@@ -119,27 +119,6 @@ struct EchoServerTests {
         }
     }
 
-    @Test func aTalkingConnectionOutlivesTheIdleTimeout() async throws {
-        let configuration = EchoServerConfiguration(port: 0, idleTimeout: .seconds(1))
-        try await withEchoServer(configuration) { server in
-            let port = server.port
-            try await withDeadline(seconds: 30) {
-                let connection = try await EchoTestClient.connect(port: port)
-                try await connection.executeThenClose { inbound, outbound in
-                    var replies = inbound.makeAsyncIterator()
-                    // Longer than the idle timeout in all, never silent for more than a
-                    // twentieth of it.
-                    for round in 0..<30 {
-                        try await outbound.write(ByteBuffer(string: "ping \(round)"))
-                        let reply = try await EchoTestClient.read("ping \(round)".utf8.count, from: &replies)
-                        #expect(reply == Array("PING \(round)".utf8))
-                        try await Task.sleep(for: .milliseconds(50))
-                    }
-                }
-            }
-        }
-    }
-
     @Test func gracefulShutdownSendsEveryReplyThenEndOfStream() async throws {
         // Its own event loop (which `stop()` stops), so the megabytes below do not hold up
         // the shared loops other tests run on.

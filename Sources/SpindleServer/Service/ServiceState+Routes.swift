@@ -67,6 +67,11 @@ extension ServiceState {
             }
             return try await self.withinDeadline { try await self.sleepOnPool(milliseconds: milliseconds) }
         }
+        if let hold {
+            router.getAndHead("/debug/hold") { _, _ in
+                try await self.withinDeadline { try await self.holdOnPool(gateFile: hold.gateFile) }
+            }
+        }
         if pools.usesProcesses {
             router.getAndHead("/debug/crash") { _, _ in
                 try await self.withinDeadline { try await self.crashWorker() }

@@ -11,9 +11,13 @@ final class ServiceState: Sendable {
     let metrics: ServiceMetrics
     let logger: Logger
 
-    init(configuration: ServiceConfiguration, logger: Logger) throws {
+    /// Holds slow work until a test opens it; nil outside tests.
+    let hold: ServiceHold?
+
+    init(configuration: ServiceConfiguration, logger: Logger, hold: ServiceHold? = nil) throws {
         self.configuration = configuration
         self.logger = logger
+        self.hold = hold
         pools = try ServicePools(configuration: configuration, logger: logger)
         metrics = ServiceMetrics(pools: pools)
     }
@@ -74,6 +78,7 @@ final class ServiceState: Sendable {
             throw ServiceRequestError.deadlineExceeded(configuration.deadline)
         }
         try await Task.sleep(until: end)
+        await hold?.wait()
         return result
     }
 
@@ -209,6 +214,18 @@ final class ServiceState: Sendable {
         }
         let slept = try await awaitPoolWork([future], doing: "sleeping on the pool")[0]
         return try .json(["slept_ms": slept])
+    }
+
+    /// Runs ``HoldJob`` until the test opens the hold: `{"held": true}`.
+    func holdOnPool(gateFile: String) async throws -> Response {
+        let future: Future<Bool>
+        do {
+            future = try pools.submitHold(gateFile: gateFile)
+        } catch {
+            throw ServiceRequestError.poolFailure(error, doing: "holding a worker")
+        }
+        let released = try await awaitPoolWork([future], doing: "holding a worker")[0]
+        return try .json(["held": released])
     }
 
     /// Runs ``CrashJob``: its worker dies and the request is answered 500.

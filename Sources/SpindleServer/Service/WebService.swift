@@ -25,9 +25,20 @@ public func buildApplication(
     logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    try buildApplication(configuration: configuration, logger: logger, hold: nil, onServerRunning: onServerRunning)
+}
+
+/// ``buildApplication(configuration:logger:onServerRunning:)`` whose slow work a test holds
+/// with `hold` (see ``ServiceHold``).
+func buildApplication(
+    configuration: ServiceConfiguration,
+    logger: Logger? = nil,
+    hold: ServiceHold?,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     try configuration.validate()
     let logger = logger ?? WebService.defaultLogger
-    let state = try ServiceState(configuration: configuration, logger: logger)
+    let state = try ServiceState(configuration: configuration, logger: logger, hold: hold)
     let limits = HTTPConnectionLimits(
         idleTimeout: configuration.idleTimeout, headerTimeout: configuration.headerTimeout,
         maxConnections: configuration.maxConnections)
@@ -73,11 +84,16 @@ public final class WebService: RunningServer {
     /// - Throws: What ``buildApplication(configuration:logger:onServerRunning:)`` throws;
     ///   ``WebServiceError`` when the service cannot listen.
     public static func start(_ configuration: ServiceConfiguration, logger: Logger? = nil) async throws -> WebService {
+        try await start(configuration, logger: logger, hold: nil)
+    }
+
+    /// ``start(_:logger:)`` whose slow work a test holds with `hold` (see ``ServiceHold``).
+    static func start(_ configuration: ServiceConfiguration, logger: Logger? = nil, hold: ServiceHold?) async throws -> WebService {
         let host = configuration.host
         do {
             let (origin, stop) = try await ServerLifecycle.start(logger: logger ?? defaultLogger, gracePeriod: nil) {
                 (listening: @escaping @Sendable (String) -> Void) in
-                [try buildApplication(configuration: configuration, logger: logger) { channel in
+                [try buildApplication(configuration: configuration, logger: logger, hold: hold) { channel in
                     listening(Self.origin(host: host, channel: channel))
                 }]
             }
