@@ -170,6 +170,41 @@ struct EchoServerTests {
         #expect(server.openConnections == 0)
     }
 
+    @Test func serveAnswersUntilTheHandleItGaveStopsIt() async throws {
+        let (listening, continuation) = AsyncStream.makeStream(of: EchoServer.self)
+        let serving = Task {
+            try await EchoServer.serve(EchoServerConfiguration(port: 0)) { continuation.yield($0) }
+        }
+        var servers = listening.makeAsyncIterator()
+        let server = try #require(await servers.next())
+        try await withDeadline(seconds: 60) {
+            let connection = try await EchoTestClient.connect(port: server.port)
+            try await connection.executeThenClose { inbound, outbound in
+                var replies = inbound.makeAsyncIterator()
+                try await outbound.write(ByteBuffer(string: "served"))
+                #expect(try await EchoTestClient.read(6, from: &replies) == Array("SERVED".utf8))
+            }
+            // The handle's stop begins the graceful shutdown and returns; serve returns once down.
+            await server.stop()
+            try await serving.value
+        }
+        await #expect(throws: (any Error).self, "the listener is closed") {
+            _ = try await EchoTestClient.connect(port: server.port)
+        }
+    }
+
+    @Test func stopTwiceStopsOnce() async throws {
+        let server = try await EchoServer.start(EchoServerConfiguration(port: 0))
+        try await withDeadline(seconds: 60) {
+            await server.stop()
+            await server.stop()
+        }
+        #expect(server.openConnections == 0)
+        await #expect(throws: (any Error).self, "the listener is closed") {
+            _ = try await EchoTestClient.connect(port: server.port)
+        }
+    }
+
     @Test func badConfigurationsNameTheProblem() async throws {
         await #expect(throws: EchoServerError.self) {
             _ = try await EchoServer.start(EchoServerConfiguration(port: 0, maxConnections: 0))
