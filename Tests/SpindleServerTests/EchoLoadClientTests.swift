@@ -6,7 +6,7 @@ import Testing
 @Suite("EchoLoadClient")
 struct EchoLoadClientTests {
     @Test func aCorrectServerGivesRoundTripsAndNoErrors() async throws {
-        try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
+        try await withEchoServer(EchoServerConfiguration(port: 0)) { server in
             let report = try await EchoLoadClient.run(
                 EchoLoadConfiguration(port: server.port, connections: 20, duration: .seconds(3), message: "Hello, Echo!"))
             #expect(report.connected == 20)

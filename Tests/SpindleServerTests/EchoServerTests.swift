@@ -8,7 +8,7 @@ import Testing
 @Suite("EchoServer", .serialized)
 struct EchoServerTests {
     @Test func repliesAreUpperCasedForAHundredClientsWritingInPieces() async throws {
-        try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
+        try await withEchoServer(EchoServerConfiguration(port: 0)) { server in
             let port = server.port
             try await withDeadline(seconds: 60) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -39,7 +39,7 @@ struct EchoServerTests {
     }
 
     @Test func aMegabyteComesBackWhole() async throws {
-        try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
+        try await withEchoServer(EchoServerConfiguration(port: 0)) { server in
             let port = server.port
             try await withDeadline(seconds: 60) {
                 var generator = SystemRandomNumberGenerator()
@@ -68,7 +68,7 @@ struct EchoServerTests {
     }
 
     @Test func connectionsBeyondTheCapAreClosedAndTheOthersKeepWorking() async throws {
-        try await EchoServer.withRunning(EchoServerConfiguration(port: 0, maxConnections: 2)) { server in
+        try await withEchoServer(EchoServerConfiguration(port: 0, maxConnections: 2)) { server in
             let port = server.port
             try await withDeadline(seconds: 30) {
                 let first = try await EchoTestClient.connect(port: port)
@@ -104,7 +104,7 @@ struct EchoServerTests {
 
     @Test func aSilentConnectionIsClosedAfterTheIdleTimeout() async throws {
         let configuration = EchoServerConfiguration(port: 0, idleTimeout: .milliseconds(200))
-        try await EchoServer.withRunning(configuration) { server in
+        try await withEchoServer(configuration) { server in
             let port = server.port
             try await withDeadline(seconds: 10) {
                 let connection = try await EchoTestClient.connect(port: port)
@@ -119,29 +119,8 @@ struct EchoServerTests {
         }
     }
 
-    @Test func aTalkingConnectionOutlivesTheIdleTimeout() async throws {
-        let configuration = EchoServerConfiguration(port: 0, idleTimeout: .seconds(1))
-        try await EchoServer.withRunning(configuration) { server in
-            let port = server.port
-            try await withDeadline(seconds: 30) {
-                let connection = try await EchoTestClient.connect(port: port)
-                try await connection.executeThenClose { inbound, outbound in
-                    var replies = inbound.makeAsyncIterator()
-                    // Longer than the idle timeout in all, never silent for more than a
-                    // twentieth of it.
-                    for round in 0..<30 {
-                        try await outbound.write(ByteBuffer(string: "ping \(round)"))
-                        let reply = try await EchoTestClient.read("ping \(round)".utf8.count, from: &replies)
-                        #expect(reply == Array("PING \(round)".utf8))
-                        try await Task.sleep(for: .milliseconds(50))
-                    }
-                }
-            }
-        }
-    }
-
     @Test func gracefulShutdownSendsEveryReplyThenEndOfStream() async throws {
-        // Its own event loop (which `close()` stops), so the megabytes below do not hold up
+        // Its own event loop (which `stop()` stops), so the megabytes below do not hold up
         // the shared loops other tests run on.
         // The grace period is long because the client below reads megabytes through a 16 KB
         // window on a cooperative pool that other tests keep busy: on a slow day 20 s ran out.
@@ -166,7 +145,7 @@ struct EchoServerTests {
                     #expect(await waitUntil(seconds: 30) { server.pausedConnections == 1 }, "the server never paused the connection")
                     // Shut down with replies still queued, then read them all: the stream must end
                     // cleanly (end of stream, not a reset) after the last reply.
-                    let closing = Task { try await server.close() }
+                    let closing = Task { await server.stop() }
                     var count = 0
                     var wrong = 0
                     for try await reply in inbound {
@@ -184,11 +163,46 @@ struct EchoServerTests {
             }
         }
         let (received, closing) = result
-        try await closing.value
-        // `close()` has returned: the connection is closed and its count recorded.
+        await closing.value
+        // `stop()` has returned: the connection is closed and its count recorded.
         #expect(received > 0)
         #expect(received == server.bytesAnsweredByClosedConnections, "replies the server queued but never sent")
         #expect(server.openConnections == 0)
+    }
+
+    @Test func serveAnswersUntilTheHandleItGaveStopsIt() async throws {
+        let (listening, continuation) = AsyncStream.makeStream(of: EchoServer.self)
+        let serving = Task {
+            try await EchoServer.serve(EchoServerConfiguration(port: 0)) { continuation.yield($0) }
+        }
+        var servers = listening.makeAsyncIterator()
+        let server = try #require(await servers.next())
+        try await withDeadline(seconds: 60) {
+            let connection = try await EchoTestClient.connect(port: server.port)
+            try await connection.executeThenClose { inbound, outbound in
+                var replies = inbound.makeAsyncIterator()
+                try await outbound.write(ByteBuffer(string: "served"))
+                #expect(try await EchoTestClient.read(6, from: &replies) == Array("SERVED".utf8))
+            }
+            // The handle's stop begins the graceful shutdown and returns; serve returns once down.
+            await server.stop()
+            try await serving.value
+        }
+        await #expect(throws: (any Error).self, "the listener is closed") {
+            _ = try await EchoTestClient.connect(port: server.port)
+        }
+    }
+
+    @Test func stopTwiceStopsOnce() async throws {
+        let server = try await EchoServer.start(EchoServerConfiguration(port: 0))
+        try await withDeadline(seconds: 60) {
+            await server.stop()
+            await server.stop()
+        }
+        #expect(server.openConnections == 0)
+        await #expect(throws: (any Error).self, "the listener is closed") {
+            _ = try await EchoTestClient.connect(port: server.port)
+        }
     }
 
     @Test func badConfigurationsNameTheProblem() async throws {
@@ -210,7 +224,7 @@ struct EchoServerTests {
     }
 
     @Test func aPortInUseIsAnError() async throws {
-        try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
+        try await withEchoServer(EchoServerConfiguration(port: 0)) { server in
             await #expect(throws: (any Error).self) {
                 _ = try await EchoServer.start(EchoServerConfiguration(port: server.port))
             }

@@ -19,11 +19,11 @@ struct ServiceCapacityTests {
             $0.queueCapacity = 1
             $0.deadline = .seconds(30)
         }
-        let app = try buildApplication(configuration: configuration)
+        let hold = ServiceHold()
+        let app = try buildApplication(configuration: configuration, hold: hold)
         try await app.test(.router) { client in
-            // The worker is held long enough for the rest to happen even on a busy machine (a
-            // run with 1.5 s saw the queue drain first, the host being slow enough that day).
-            async let holding = client.executeRequest(uri: "/debug/sleep/6000", method: .get, headers: [:], body: nil)
+            // The worker is held until the test opens the hold, the queued task stays queued.
+            async let holding = client.executeRequest(uri: "/debug/hold", method: .get, headers: [:], body: nil)
             try await ServiceTestSupport.waitForMetrics(client, "the worker to be busy") { ServiceTestSupport.sample($0, "spindle_pool_busy_workers") == 1 }
             async let queued = client.executeRequest(uri: "/is_prime/2", method: .get, headers: [:], body: nil)
             try await ServiceTestSupport.waitForMetrics(client, "a task to be queued") { ServiceTestSupport.sample($0, "spindle_pool_queued_tasks") == 1 }
@@ -31,9 +31,11 @@ struct ServiceCapacityTests {
             let rejected = try await client.executeRequest(uri: "/is_prime/3", method: .get, headers: [:], body: nil)
             #expect(rejected.status == .serviceUnavailable)
             #expect(rejected.headers[.retryAfter] == "1")
-            #expect((rejected.bodyJSON["error"] as? String)?.contains("capacity") == true, "body: \(rejected.bodyText)")
+            #expect(rejected.bodyText.hasPrefix(#"{"error": "the server is at capacity"#), "body: \(rejected.bodyText)")
+            #expect(rejected.bodyJSON.keys.sorted() == ["error"], "no item: the whole request is refused")
 
-            #expect(try await holding.bodyText == #"{"slept_ms": 6000}"#)
+            hold.open()
+            #expect(try await holding.bodyText == #"{"held": true}"#)
             #expect(try await queued.bodyText == #"{"2": true}"#)
         }
     }
@@ -43,11 +45,12 @@ struct ServiceCapacityTests {
         let configuration = try ServiceTestSupport.configuration {
             $0.cpuWorkers = 1
             $0.deadline = .milliseconds(300)
-            $0.jobTimeout = .seconds(30)  // let the running job finish rather than kill its worker
+            $0.jobTimeout = .seconds(120)  // let the held job finish rather than kill its worker
         }
-        let app = try buildApplication(configuration: configuration)
+        let hold = ServiceHold()
+        let app = try buildApplication(configuration: configuration, hold: hold)
         try await app.test(.router) { client in
-            async let holding = client.executeRequest(uri: "/debug/sleep/2000", method: .get, headers: [:], body: nil)
+            async let holding = client.executeRequest(uri: "/debug/hold", method: .get, headers: [:], body: nil)
             try await ServiceTestSupport.waitForMetrics(client, "the worker to be busy") { ServiceTestSupport.sample($0, "spindle_pool_busy_workers") == 1 }
 
             let late = try await client.executeRequest(uri: "/is_prime/2", method: .get, headers: [:], body: nil)
@@ -55,7 +58,9 @@ struct ServiceCapacityTests {
             #expect((late.bodyJSON["error"] as? String)?.contains("deadline of") == true, "body: \(late.bodyText)")
             #expect(try await holding.status == .gatewayTimeout)
 
-            // The queued task was cancelled, the running one could not be; the worker goes on.
+            // The queued task was cancelled, the running one could not be; the worker goes on
+            // once released.
+            hold.open()
             try await ServiceTestSupport.waitForMetrics(client, "the sleeping job to finish") { ServiceTestSupport.sample($0, "spindle_pool_busy_workers") == 0 }
             let text = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).bodyText
             #expect(ServiceTestSupport.sample(text, "spindle_pool_tasks_cancelled_total") == 1)
@@ -105,17 +110,15 @@ struct ServiceCapacityTests {
     func shutdownDrains() async throws {
         let configuration = try ServiceTestSupport.configuration {
             $0.cpuWorkers = 1
-            $0.fileWait = .seconds(6)
-            $0.dbWait = .seconds(6)
-            $0.apiWait = .seconds(6)
-            $0.deadline = .seconds(60)
+            $0.deadline = .seconds(120)
+            $0.jobTimeout = .seconds(120)
         }
-        let service = try await WebService.start(configuration)
+        let hold = ServiceHold()
+        let service = try await WebService.start(configuration, hold: hold)
         let port = service.port
-        // Five requests wait on reads; two hold the one worker, the second queued behind the
-        // first. All are in flight together for about 4 s: a loaded CI run took more than the
-        // 1.5 s this test once allowed to get seven requests to the server.
-        let paths = Array(repeating: "/", count: 5) + ["/debug/sleep/4000", "/debug/sleep/4000"]
+        // Five requests wait on held reads; two hold the one worker, the second queued behind
+        // the first. They stay in flight until the hold opens, after the shutdown has begun.
+        let paths = Array(repeating: "/", count: 5) + ["/debug/hold", "/debug/hold"]
         try await withThrowingTaskGroup(of: (String, TestClient.Response).self) { group in
             for path in paths {
                 group.addTask {
@@ -123,32 +126,45 @@ struct ServiceCapacityTests {
                 }
             }
             try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
-                let deadline = ContinuousClock.now + .seconds(30)
-                while ContinuousClock.now < deadline {
+                try await waitFor("every request to be in flight, one task queued") {
                     let text = String(buffer: try await client.get("/metrics").body ?? ByteBuffer())
-                    // Every request has reached the server (the scrape counts itself), one task is queued.
-                    if ServiceTestSupport.sample(text, "spindle_http_requests_in_flight") == Double(paths.count + 1),
-                        ServiceTestSupport.sample(text, "spindle_pool_queued_tasks") == 1
-                    {
-                        return
-                    }
-                    try await Task.sleep(for: .milliseconds(5))
+                    // The scrape counts itself.
+                    return ServiceTestSupport.sample(text, "spindle_http_requests_in_flight") == Double(paths.count + 1)
+                        && ServiceTestSupport.sample(text, "spindle_pool_queued_tasks") == 1
                 }
-                Issue.record("the requests never were all in flight")
             }
-            await service.stop()
+            let stopping = Task { await service.stop() }
+            try await waitFor("the listener to close") {
+                do {
+                    _ = try await TestClient.withClient(host: "127.0.0.1", port: port) { try await $0.get("/health") }
+                    return false
+                } catch {
+                    return true
+                }
+            }
+            hold.open()
+            await stopping.value
             var answered: [String] = []
             for try await (path, response) in group {
                 #expect(response.status == .ok, "\(path)")
                 let body = response.body.map { String(buffer: $0) }
-                #expect(body == (path == "/" ? ServiceRoutesTests.readsJSON : #"{"slept_ms": 4000}"#))
+                #expect(body == (path == "/" ? ServiceRoutesTests.readsJSON : #"{"held": true}"#))
                 answered.append(path)
             }
             #expect(answered.sorted() == paths.sorted())
         }
-        await #expect(throws: (any Error).self, "the listener is closed") {
-            try await TestClient.withClient(host: "127.0.0.1", port: port) { try await $0.get("/health") }
+    }
+
+    /// Checks `condition` until it holds, for at most 60 s (then fails the test naming `what`):
+    /// for states that last once reached, not for passing moments.
+    private func waitFor(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(5))
         }
+        Issue.record("timed out waiting for \(what)")
+        throw ServiceTestSetupError("timed out waiting for \(what)")
     }
 
     @Test("shutting the pools down ends every worker process")

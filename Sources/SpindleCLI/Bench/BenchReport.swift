@@ -1,4 +1,5 @@
 import Foundation
+import SpindleServer
 
 /// One measured figure of a benchmark suite, with the baseline it was measured against in the same run.
 struct BenchFigure: Sendable {
@@ -36,28 +37,26 @@ struct BenchReport: Sendable {
 
     func print(json: Bool) {
         if json {
-            Swift.print(jsonText())
+            do {
+                Swift.print(try jsonText())
+            } catch {
+                FileHandle.standardError.write(Data("cannot write the \(suite) report as JSON: \(error)\n".utf8))
+            }
         } else {
             Swift.print(table())
         }
     }
 
-    func jsonText() -> String {
-        var parts: [String] = []
-        for f in figures {
-            var fields = [
-                "\"name\": \(jsonString(f.name))",
-                "\"unit\": \(jsonString(f.unit))",
-                "\"value\": \(jsonNumber(f.value))",
-            ]
-            if let b = f.baseline { fields.append("\"baseline\": \(jsonString(b))") }
-            if let bv = f.baselineValue { fields.append("\"baseline_value\": \(jsonNumber(bv))") }
-            if let s = f.speedup { fields.append("\"speedup\": \(jsonNumber(s))") }
-            for (k, v) in f.extra { fields.append("\(jsonString(k)): \(jsonNumber(v))") }
-            parts.append("{" + fields.joined(separator: ", ") + "}")
-        }
-        return "{\"suite\": \(jsonString(suite)), \"cores\": \(ProcessInfo.processInfo.activeProcessorCount), \"figures\": [\n  "
-            + parts.joined(separator: ",\n  ") + "]}"
+    /// `{"suite": "executors", "cores": 2, "figures": [{"name": …, "unit": …, "value": …, "baseline": …,
+    /// "baseline_value": …, "speedup": …, extras…}, …]}`, the format the README documents.
+    func jsonText() throws -> String {
+        try PythonJSONEncoder().encode(JSONReport(suite: suite, cores: ProcessInfo.processInfo.activeProcessorCount, figures: figures))
+    }
+
+    private struct JSONReport: Encodable {
+        var suite: String
+        var cores: Int
+        var figures: [BenchFigure]
     }
 
     func table() -> String {
@@ -78,16 +77,45 @@ struct BenchReport: Sendable {
     }
 }
 
-func jsonString(_ s: String) -> String {
-    let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
-    let text = String(decoding: data, as: UTF8.self)
-    return String(text.dropFirst().dropLast())
+extension BenchFigure: Encodable {
+    /// The fields in the README's order, then the extras in theirs.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: FieldName.self)
+        try container.encode(name, forKey: "name")
+        try container.encode(unit, forKey: "unit")
+        try container.encode(ReportNumber(value), forKey: "value")
+        try container.encodeIfPresent(baseline, forKey: "baseline")
+        try container.encodeIfPresent(baselineValue.map(ReportNumber.init), forKey: "baseline_value")
+        try container.encodeIfPresent(speedup.map(ReportNumber.init), forKey: "speedup")
+        for (name, value) in extra {
+            try container.encode(ReportNumber(value), forKey: FieldName(stringValue: name))
+        }
+    }
+
+    private struct FieldName: CodingKey, ExpressibleByStringLiteral {
+        var stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        init(stringLiteral value: String) { self.stringValue = value }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
 }
 
-func jsonNumber(_ v: Double) -> String {
-    guard v.isFinite else { return "null" }
-    if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
-    return String(format: "%.4g", v).contains("e") ? String(v) : String(format: "%.4g", v)
+/// A measured number as the JSON reports write it: whole numbers without a fraction, others
+/// to four significant digits (all of them when that would need an exponent), and `null` for
+/// a number that is not finite.
+struct ReportNumber: Encodable {
+    var value: Double
+
+    init(_ value: Double) { self.value = value }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        guard value.isFinite else { return try container.encodeNil() }
+        if value == value.rounded(), abs(value) < 1e15 { return try container.encode(Int64(value)) }
+        let fourDigits = String(format: "%.4g", value)
+        try container.encode(fourDigits.contains("e") ? value : Double(fourDigits) ?? value)
+    }
 }
 
 /// A number with about four significant digits, for tables.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOConcurrencyHelpers
 import SpindleServer
 
 /// `spindle bench echo`: Spindle's echo server against the course's gevent server, both as
@@ -266,11 +267,10 @@ final class BenchServerProcess {
 }
 
 /// The port found by the reader thread; read by the starting thread after the semaphore.
-private final class PortBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Int?
+private final class PortBox: Sendable {
+    private let value = NIOLockedValueBox<Int?>(nil)
     var port: Int? {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
+        get { value.withLockedValue { $0 } }
+        set { value.withLockedValue { $0 = newValue } }
     }
 }

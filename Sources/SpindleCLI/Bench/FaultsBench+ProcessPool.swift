@@ -130,6 +130,7 @@ private struct PoolFaultRun {
 }
 
 /// What the signalling thread and the pool's replacement callback saw, under one lock.
+// Sendable: every field is read and written only under `condition`'s lock.
 private final class FaultRecord: @unchecked Sendable {
     private let condition = NSCondition()
     private var signalledAt: [pid_t: ContinuousClock.Instant] = [:]

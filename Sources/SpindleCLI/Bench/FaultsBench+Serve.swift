@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 extension FaultsBench {
     /// The route offered beyond capacity: one costly number, one CPU task each.
@@ -96,6 +97,7 @@ enum OverloadLoad {
     }
 
     /// The counts the client threads share, behind a pthread lock.
+    // Sendable: `counts` is read and written only under `lock`.
     private final class Tally: @unchecked Sendable {
         struct Counts {
             var next = 0
@@ -107,7 +109,7 @@ enum OverloadLoad {
             var result: Result { Result(served: served, shed: shed, otherErrors: otherErrors, servedLatencies: servedLatencies) }
         }
 
-        private let lock = NSLock()
+        private let lock = NIOLock()
         private var counts = Counts()  // protected by `lock`
 
         func withLock<T>(_ body: (inout Counts) -> T) -> T {

@@ -78,6 +78,7 @@ enum PythonPeer {
 }
 
 /// Drains a pipe on a background thread so a chatty child cannot block on a full pipe.
+// Sendable: `data` is written by the reader thread before `done.signal()` and read only after `done.wait()`.
 final class ReadInBackground: @unchecked Sendable {
     private var data = Data()
     private let done = DispatchSemaphore(value: 0)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import NIOConcurrencyHelpers
 import SpindleServer
-import Synchronization
 
 /// `spindle bench serve`: `spindle serve` and the course's Flask app under the same `wrk` load.
 struct ServeBench: AsyncParsableCommand {
@@ -178,16 +178,16 @@ struct ServeBench: AsyncParsableCommand {
     /// each, five rounds, median of all): what the machine can compute right now.
     static func parallelNumberSeconds() -> Double {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let all = Mutex<[Double]>([])
+        let all = NIOLockedValueBox<[Double]>([])
         for _ in 0..<5 {
             DispatchQueue.concurrentPerform(iterations: cores) { _ in
                 let start = ContinuousClock.now
                 precondition(isPrimeTrialDivision(112_272_535_095_293))
                 let seconds = (ContinuousClock.now - start).seconds
-                all.withLock { $0.append(seconds) }
+                all.withLockedValue { $0.append(seconds) }
             }
         }
-        return median(all.withLock { $0 })
+        return median(all.withLockedValue { $0 })
     }
 
     // MARK: - Running a server and wrk

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpindleServer
 import Synchronization
 
 /// `spindle bank`: the course's bank-account race. Two threads each check the balance, wait a
@@ -47,11 +48,24 @@ struct BankCommand: ParsableCommand {
         }
     }
 
+    /// `{"start_balance": …, "final_balance": …, "successes": …, "failures": …}`.
+    private struct JSONOutcome: Encodable {
+        var startBalance: Int
+        var finalBalance: Int
+        var successes: Int
+        var failures: Int
+
+        enum CodingKeys: String, CodingKey {
+            case startBalance = "start_balance", finalBalance = "final_balance", successes, failures
+        }
+    }
+
     func run() throws {
         let outcome = BankRace(balance: balance, amount: amount, threads: threads, window: .milliseconds(windowMs))
             .run(locked: lock) { line in if !json { print(line) } }
         if json {
-            print("{\"start_balance\": \(balance), \"final_balance\": \(outcome.finalBalance), \"successes\": \(outcome.successes), \"failures\": \(outcome.failures)}")
+            print(try PythonJSONEncoder().encode(JSONOutcome(
+                startBalance: balance, finalBalance: outcome.finalBalance, successes: outcome.successes, failures: outcome.failures)))
         } else {
             print("final balance: \(outcome.finalBalance) (\(outcome.successes) succeeded, \(outcome.failures) refused)")
         }

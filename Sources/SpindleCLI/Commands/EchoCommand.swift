@@ -65,11 +65,11 @@ struct EchoServeCommand: AsyncParsableCommand {
         let configuration = EchoServerConfiguration(
             host: host, port: port, maxConnections: maxConnections, idleTimeout: idleTimeout.duration,
             gracePeriod: gracePeriod.duration, eventLoops: eventLoops)
-        let server = try await EchoServer.start(configuration, logger: Logger(label: "spindle.echo"))
-        // Written straight to the file descriptor, not buffered: a parent process waits for it.
-        FileHandle.standardOutput.write(
-            Data("listening on \(server.address) (at most \(maxConnections) connections, idle timeout \(idleTimeout))\n".utf8))
-        try await server.runUntilShutdownSignal()
+        let announcement = "(at most \(maxConnections) connections, idle timeout \(idleTimeout))"
+        try await EchoServer.serve(configuration, logger: Logger(label: "spindle.echo")) { server in
+            // Written straight to the file descriptor, not buffered: a parent process waits for it.
+            FileHandle.standardOutput.write(Data("listening on \(server.address) \(announcement)\n".utf8))
+        }
         print("stopped")
     }
 }
@@ -116,7 +116,7 @@ struct EchoLoadCommand: AsyncParsableCommand {
     func run() async throws {
         let report = try await EchoLoadClient.run(
             EchoLoadConfiguration(host: host, port: port, connections: connections, duration: duration.duration, message: message))
-        print(json ? report.jsonText : report.summaryText(host: host, port: port))
+        print(json ? try report.jsonText() : report.summaryText(host: host, port: port))
         if report.errors > 0 { throw ExitCode(1) }
     }
 }
@@ -143,22 +143,36 @@ extension EchoLoadReport {
         """
     }
 
-    /// One JSON object for machines.
-    var jsonText: String {
-        let fields: [(String, String)] = [
-            ("connections", "\(connections)"),
-            ("connected", "\(connected)"),
-            ("duration_s", jsonNumber(elapsedSeconds)),
-            ("round_trips", "\(roundTrips)"),
-            ("round_trips_per_s", jsonNumber(roundTripsPerSecond)),
-            ("p50_us", jsonNumber(latencyMicroseconds(atPercentile: 50))),
-            ("p99_us", jsonNumber(latencyMicroseconds(atPercentile: 99))),
-            ("p999_us", jsonNumber(latencyMicroseconds(atPercentile: 99.9))),
-            ("wrong_replies", "\(wrongReplies)"),
-            ("disconnects", "\(disconnects)"),
-            ("connect_failures", "\(connectFailures)"),
-            ("errors", "\(errors)"),
-        ]
-        return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+    /// One JSON object for machines: `{"connections": …, "connected": …, "duration_s": …, …, "errors": …}`.
+    func jsonText() throws -> String {
+        try PythonJSONEncoder().encode(JSONSummary(
+            connections: connections, connected: connected, durationSeconds: ReportNumber(elapsedSeconds), roundTrips: roundTrips,
+            roundTripsPerSecond: ReportNumber(roundTripsPerSecond),
+            p50Microseconds: ReportNumber(latencyMicroseconds(atPercentile: 50)),
+            p99Microseconds: ReportNumber(latencyMicroseconds(atPercentile: 99)),
+            p999Microseconds: ReportNumber(latencyMicroseconds(atPercentile: 99.9)),
+            wrongReplies: wrongReplies, disconnects: disconnects, connectFailures: connectFailures, errors: errors))
+    }
+}
+
+/// The fields of `spindle echo load --json`, in their order.
+private struct JSONSummary: Encodable {
+    var connections: Int
+    var connected: Int
+    var durationSeconds: ReportNumber
+    var roundTrips: Int
+    var roundTripsPerSecond: ReportNumber
+    var p50Microseconds: ReportNumber
+    var p99Microseconds: ReportNumber
+    var p999Microseconds: ReportNumber
+    var wrongReplies: Int
+    var disconnects: Int
+    var connectFailures: Int
+    var errors: Int
+
+    enum CodingKeys: String, CodingKey {
+        case connections, connected, durationSeconds = "duration_s", roundTrips = "round_trips"
+        case roundTripsPerSecond = "round_trips_per_s", p50Microseconds = "p50_us", p99Microseconds = "p99_us"
+        case p999Microseconds = "p999_us", wrongReplies = "wrong_replies", disconnects, connectFailures = "connect_failures", errors
     }
 }

@@ -53,7 +53,7 @@ struct PrimesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let comparison = try await PrimesComparison(count: count, number: number).run(try parsedModels())
-        print(json ? comparison.json() : comparison.table())
+        print(json ? try comparison.json() : comparison.table())
     }
 }
 
@@ -135,15 +135,29 @@ struct PrimesComparison: Sendable {
         return "is_prime(\(number)) × \(count) — \(number) is \(prime); \(cores) cores\n" + TextTable(rows).render()
     }
 
-    func json() -> String {
-        let items = results.map { r in
-            var fields = ["\"model\": \(jsonString(r.model.rawValue))", "\"seconds\": \(jsonNumber(r.seconds))"]
-            if let s = r.speedup {
-                fields.append("\"speedup\": \(jsonNumber(s))")
-                fields.append("\"efficiency\": \(jsonNumber(s / Double(cores)))")
-            }
-            return "{" + fields.joined(separator: ", ") + "}"
-        }
-        return "{\"count\": \(count), \"number\": \(number), \"cores\": \(cores), \"results\": [" + items.joined(separator: ", ") + "]}"
+    /// `{"count": …, "number": …, "cores": …, "results": [{"model": …, "seconds": …, "speedup": …, "efficiency": …}, …]}`.
+    func json() throws -> String {
+        try PythonJSONEncoder().encode(JSONReport(
+            count: count, number: number, cores: cores,
+            results: results.map { result in
+                JSONResult(
+                    model: result.model.rawValue, seconds: ReportNumber(result.seconds),
+                    speedup: result.speedup.map(ReportNumber.init),
+                    efficiency: result.speedup.map { ReportNumber($0 / Double(cores)) })
+            }))
+    }
+
+    private struct JSONReport: Encodable {
+        var count: Int
+        var number: UInt64
+        var cores: Int
+        var results: [JSONResult]
+    }
+
+    private struct JSONResult: Encodable {
+        var model: String
+        var seconds: ReportNumber
+        var speedup: ReportNumber?
+        var efficiency: ReportNumber?
     }
 }

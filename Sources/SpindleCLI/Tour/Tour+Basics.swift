@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Spindle
 import SpindleServer
 
@@ -148,9 +149,8 @@ extension TourSections {
 }
 
 /// Collects values from done callbacks, which run on pool threads.
-final class CallbackLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [Int] = []
-    func append(_ value: Int) { lock.withLock { items.append(value) } }
-    var values: [Int] { lock.withLock { items } }
+final class CallbackLog: Sendable {
+    private let items = NIOLockedValueBox<[Int]>([])
+    func append(_ value: Int) { items.withLockedValue { $0.append(value) } }
+    var values: [Int] { items.withLockedValue { $0 } }
 }

@@ -1,5 +1,6 @@
 import AsyncAlgorithms
 import Foundation
+import NIOConcurrencyHelpers
 
 extension TourSections {
     /// The course's coroutines: a generator consumer driven with `send`, gevent's synchronous
@@ -129,13 +130,12 @@ enum CoroutineExamples {
 }
 
 /// Lines appended from several tasks, kept in the order they were appended.
-final class Transcript: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [String] = []
+final class Transcript: Sendable {
+    private let storage = NIOLockedValueBox<[String]>([])
 
     func append(_ line: String) {
-        lock.withLock { storage.append(line) }
+        storage.withLockedValue { $0.append(line) }
     }
 
-    var lines: [String] { lock.withLock { storage } }
+    var lines: [String] { storage.withLockedValue { $0 } }
 }

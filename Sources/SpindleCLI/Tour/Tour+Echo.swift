@@ -15,7 +15,7 @@ extension TourSections {
         let duration: Duration = tour.quick ? .milliseconds(500) : .seconds(2)
         var quiet = Logger(label: "spindle.echo")
         quiet.logLevel = .warning
-        let report = try await EchoServer.withRunning(EchoServerConfiguration(port: 0), logger: quiet) { server in
+        let report = try await withEchoServer(EchoServerConfiguration(port: 0), logger: quiet) { server in
             tour.line("server listening on \(server.address); \(connections) connections for \(tour.format(duration))")
             return try await EchoLoadClient.run(
                 EchoLoadConfiguration(port: server.port, connections: connections, duration: duration, message: "hello"))

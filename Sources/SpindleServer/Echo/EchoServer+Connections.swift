@@ -34,7 +34,8 @@ final class EchoConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// Kept between messages: it is unshared again as soon as the previous reply is written,
     /// so writing into it allocates nothing.
     private var reply: ByteBuffer
-    private var lastReadAt = NIODeadline.now()
+    /// On the event loop's clock (`eventLoop.now`), which a test's `EmbeddedEventLoop` advances.
+    private var lastReadAt = NIODeadline.uptimeNanoseconds(0)
     private var idleCheck: Scheduled<Void>?
     /// Tracks `channelWritabilityChanged`, so `read()` needs no atomic load.
     private var writable = true
@@ -64,7 +65,7 @@ final class EchoConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        lastReadAt = .now()
+        lastReadAt = context.eventLoop.now
         if !draining { context.flush() }
         context.fireChannelReadComplete()
     }
@@ -88,7 +89,7 @@ final class EchoConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             registry.pausedChanged(by: -1)
             // The client was silent because the server stopped reading it: its idle time
             // starts now.
-            lastReadAt = .now()
+            lastReadAt = context.eventLoop.now
             context.read()
         }
         context.fireChannelWritabilityChanged()
@@ -97,14 +98,14 @@ final class EchoConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     // MARK: Idle timeout
 
     func channelActive(context: ChannelHandlerContext) {
-        lastReadAt = .now()
+        lastReadAt = context.eventLoop.now
         scheduleIdleCheck(context: context, at: lastReadAt + idleTimeout)
         context.fireChannelActive()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive {
-            lastReadAt = .now()
+            lastReadAt = context.eventLoop.now
             scheduleIdleCheck(context: context, at: lastReadAt + idleTimeout)
         }
     }
@@ -122,8 +123,9 @@ final class EchoConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         // A connection the server stopped reading (its replies do not drain) is not idle: the
         // silence is the server's own doing, and closing it would reset a client that is
         // still sending and reading.
-        let silentUntil = readHeld ? NIODeadline.now() + idleTimeout : lastReadAt + idleTimeout
-        if !readHeld, NIODeadline.now() >= silentUntil {
+        let now = context.eventLoop.now
+        let silentUntil = readHeld ? now + idleTimeout : lastReadAt + idleTimeout
+        if !readHeld, now >= silentUntil {
             logger.debug("closing idle connection", metadata: ["peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
             context.close(promise: nil)
         } else {

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -49,43 +50,33 @@ public struct EchoServerError: Error, Sendable, Hashable, CustomStringConvertibl
 /// reading stops being read once its replies no longer drain (backpressure, so memory stays
 /// bounded), a silent connection is closed after ``EchoServerConfiguration/idleTimeout``, and
 /// connections beyond ``EchoServerConfiguration/maxConnections`` are closed at once (with a
-/// log line at most every 10 s) instead of exhausting file descriptors. Graceful shutdown (``close()``, or SIGTERM with
-/// ``runUntilShutdownSignal()``) stops accepting, lets every connection receive the replies to
-/// everything the server has read, ends each stream after its last reply, and closes what is
-/// still open after ``EchoServerConfiguration/gracePeriod``.
+/// log line at most every 10 s) instead of exhausting file descriptors. Graceful shutdown
+/// (``stop()``, or SIGTERM with ``serve(_:group:logger:onListening:)``) stops accepting, lets
+/// every connection receive the replies to everything the server has read, ends each stream
+/// after its last reply, and closes what is still open after
+/// ``EchoServerConfiguration/gracePeriod``.
+///
+/// Its lifecycle is the other servers': ``start(_:group:logger:)`` and ``stop()``,
+/// ``serve(_:group:logger:onListening:)`` until a signal, or scoped:
 ///
 /// ```swift
-/// try await EchoServer.withRunning(EchoServerConfiguration(port: 0)) { server in
+/// try await withEchoServer(EchoServerConfiguration(port: 0)) { server in
 ///     print("listening on port \(server.port)")
 /// }
 /// ```
-///
-/// It is a ServiceLifecycle `Service`: ``run()`` returns when the server is closed and drains
-/// it on graceful shutdown.
-public final class EchoServer: Service, Sendable {
+public final class EchoServer: RunningServer {
     /// The configuration it was started with (the port as asked, possibly 0).
     public let configuration: EchoServerConfiguration
     /// The address it listens on, with the actual port.
     public let localAddress: SocketAddress
-    private let serverChannel: any Channel
     private let connections: EchoConnectionRegistry
-    private let logger: Logger
-    /// The group made for ``EchoServerConfiguration/eventLoops``, shut down with the server.
-    private let ownedGroup: MultiThreadedEventLoopGroup?
+    private let stopAction: @Sendable () async -> Void
 
-    private init(
-        configuration: EchoServerConfiguration, serverChannel: any Channel, connections: EchoConnectionRegistry, logger: Logger,
-        ownedGroup: MultiThreadedEventLoopGroup?
-    ) throws {
-        guard let address = serverChannel.localAddress else {
-            throw EchoServerError("the listening socket has no local address")
-        }
-        self.configuration = configuration
-        self.serverChannel = serverChannel
-        self.localAddress = address
-        self.connections = connections
-        self.logger = logger
-        self.ownedGroup = ownedGroup
+    private init(listener: EchoListener, stop: @escaping @Sendable () async -> Void) {
+        self.configuration = listener.configuration
+        self.localAddress = listener.localAddress
+        self.connections = listener.connections
+        self.stopAction = stop
     }
 
     /// The port it listens on (the one picked by the system when the configuration said 0).
@@ -108,7 +99,8 @@ public final class EchoServer: Service, Sendable {
     /// Bytes answered (queued as replies) by the connections closed so far.
     public var bytesAnsweredByClosedConnections: Int { connections.closedBytesAnswered }
 
-    /// Binds and starts serving; returns once the socket listens.
+    /// Binds and starts serving in a task of its own; returns once the socket listens. Call
+    /// ``stop()`` when done.
     /// - Parameters:
     ///   - configuration: Where to listen and the limits.
     ///   - group: The event loops serving connections; by default a group of
@@ -122,19 +114,84 @@ public final class EchoServer: Service, Sendable {
         group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "spindle.echo")
     ) async throws -> EchoServer {
+        let listener = try await EchoListener.bind(configuration, group: group, logger: logger)
+        do {
+            let (_, stop) = try await ServerLifecycle.start(logger: logger, gracePeriod: nil) { listening in
+                [EchoService(listener: listener) { listening(()) }]
+            }
+            return EchoServer(listener: listener, stop: stop)
+        } catch {
+            await listener.closeNow()
+            throw error
+        }
+    }
+
+    /// Binds, serves until SIGINT or SIGTERM, then shuts down gracefully (see ``stop()``).
+    /// - Parameters:
+    ///   - onListening: Called once the server listens; ``stop()`` on the handle it is given
+    ///     begins the same graceful shutdown as a signal and returns at once.
+    /// - Throws: As ``start(_:group:logger:)``.
+    public static func serve(
+        _ configuration: EchoServerConfiguration,
+        group: (any EventLoopGroup)? = nil,
+        logger: Logger = Logger(label: "spindle.echo"),
+        onListening: @escaping @Sendable (EchoServer) async -> Void = { _ in }
+    ) async throws {
+        let listener = try await EchoListener.bind(configuration, group: group, logger: logger)
+        try await ServerLifecycle.serve(logger: logger, gracePeriod: nil) { stop in
+            [EchoService(listener: listener) { await onListening(EchoServer(listener: listener, stop: stop)) }]
+        }
+    }
+
+    /// Shuts down gracefully: stops listening, lets every connection receive the replies to
+    /// what the server has read and then end of stream, and closes the connections still open
+    /// after ``EchoServerConfiguration/gracePeriod``. Returns when every connection is closed
+    /// (on a handle given by ``serve(_:group:logger:onListening:)``: at once). Calling it again
+    /// does nothing more.
+    public func stop() async {
+        await stopAction()
+    }
+}
+
+/// Runs `body` with an echo server listening, and stops the server (gracefully) when `body`
+/// returns or throws.
+///
+/// - Throws: What ``EchoServer/start(_:group:logger:)`` throws, or what `body` throws.
+@discardableResult
+public func withEchoServer<Result>(
+    _ configuration: EchoServerConfiguration,
+    group: (any EventLoopGroup)? = nil,
+    logger: Logger = Logger(label: "spindle.echo"),
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (EchoServer) async throws -> Result
+) async throws -> Result {
+    try await withRunningServer(start: { try await EchoServer.start(configuration, group: group, logger: logger) }, body)
+}
+
+/// The bound listening socket of an echo server and what its connections share.
+private struct EchoListener: Sendable {
+    let configuration: EchoServerConfiguration
+    let channel: any Channel
+    let localAddress: SocketAddress
+    let connections: EchoConnectionRegistry
+    /// The group made for ``EchoServerConfiguration/eventLoops``, shut down with the server.
+    let ownedGroup: MultiThreadedEventLoopGroup?
+
+    /// Validates `configuration` and binds its address.
+    static func bind(_ configuration: EchoServerConfiguration, group: (any EventLoopGroup)?, logger: Logger) async throws -> EchoListener {
         try validate(configuration)
         let ownedGroup = group == nil ? configuration.eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } : nil
         do {
-            return try await start(configuration, group: group ?? ownedGroup ?? MultiThreadedEventLoopGroup.singleton, ownedGroup: ownedGroup, logger: logger)
+            return try await bind(configuration, group: group ?? ownedGroup ?? MultiThreadedEventLoopGroup.singleton, ownedGroup: ownedGroup, logger: logger)
         } catch {
             try? await ownedGroup?.shutdownGracefully()
             throw error
         }
     }
 
-    private static func start(
+    private static func bind(
         _ configuration: EchoServerConfiguration, group: any EventLoopGroup, ownedGroup: MultiThreadedEventLoopGroup?, logger: Logger
-    ) async throws -> EchoServer {
+    ) async throws -> EchoListener {
         let connections = EchoConnectionRegistry(limit: configuration.maxConnections)
         // One line per refused connection would let a flood of connections flood the log.
         let refusals = RateLimitedLog(logger: logger)
@@ -157,81 +214,21 @@ public final class EchoServer: Service, Sendable {
                 }
             }
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
-        let server = try EchoServer(
-            configuration: configuration, serverChannel: channel, connections: connections, logger: logger, ownedGroup: ownedGroup)
-        logger.info("echo server listening", metadata: ["address": "\(server.address)"])
-        return server
-    }
-
-    /// Starts a server, runs `body` with it, and closes it whatever `body` does.
-    @discardableResult
-    public static func withRunning<T: Sendable>(
-        _ configuration: EchoServerConfiguration,
-        group: (any EventLoopGroup)? = nil,
-        logger: Logger = Logger(label: "spindle.echo"),
-        _ body: (EchoServer) async throws -> T
-    ) async throws -> T {
-        let server = try await start(configuration, group: group, logger: logger)
-        do {
-            let value = try await body(server)
-            try await server.close()
-            return value
-        } catch {
-            try? await server.close()
-            throw error
+        guard let address = channel.localAddress else {
+            try? await channel.close()
+            throw EchoServerError("the listening socket has no local address")
         }
+        let listener = EchoListener(
+            configuration: configuration, channel: channel, localAddress: address, connections: connections, ownedGroup: ownedGroup)
+        logger.info("echo server listening", metadata: ["address": "\(listener.localAddress.ipAddress ?? configuration.host):\(address.port ?? 0)"])
+        return listener
     }
 
-    /// Waits until the server is closed and its connections are gone; on graceful shutdown,
-    /// drains as ``close()`` does; on cancellation, closes every connection at once.
-    public func run() async throws {
-        try await withTaskCancellationHandler {
-            try await withGracefulShutdownHandler {
-                try await serverChannel.closeFuture.get()
-                // However the listener closed, the connections drain before `run` returns.
-                let forceClose = beginDraining()
-                await connections.allClosed()
-                forceClose.cancel()
-                try? await ownedGroup?.shutdownGracefully()
-            } onGracefulShutdown: {
-                self.beginDraining()
-            }
-        } onCancel: {
-            self.closeNow()
-        }
-    }
-
-    /// Serves until SIGINT or SIGTERM, then shuts down gracefully (see ``close()``).
-    public func runUntilShutdownSignal() async throws {
-        let group = ServiceGroup(services: [self], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
-    }
-
-    /// Shuts down gracefully: stops listening, lets every connection receive the replies to
-    /// what the server has read and then end of stream, and closes the connections still open
-    /// after ``EchoServerConfiguration/gracePeriod``. Returns when every connection is closed.
-    public func close() async throws {
-        let forceClose = beginDraining()
-        await connections.allClosed()
-        forceClose.cancel()
-        try await serverChannel.closeFuture.get()
-        try? await ownedGroup?.shutdownGracefully()
-    }
-
-    /// Stops listening, drains the connections, and schedules closing them at the grace deadline.
-    @discardableResult
-    private func beginDraining() -> Scheduled<Void> {
-        serverChannel.close(promise: nil)
-        connections.drainAll()
-        let connections = self.connections
-        return serverChannel.eventLoop.scheduleTask(in: TimeAmount(configuration.gracePeriod)) {
-            connections.closeAll()
-        }
-    }
-
-    private func closeNow() {
-        serverChannel.close(promise: nil)
+    /// Stops listening and closes every connection at once.
+    func closeNow() async {
+        channel.close(promise: nil)
         connections.closeAll()
+        try? await ownedGroup?.shutdownGracefully()
     }
 
     private static func validate(_ configuration: EchoServerConfiguration) throws {
@@ -252,6 +249,56 @@ public final class EchoServer: Service, Sendable {
         }
         guard !configuration.host.isEmpty else {
             throw EchoServerError("the host to listen on is empty: use 127.0.0.1 for this machine only")
+        }
+    }
+}
+
+/// Serves an echo server's listener as a ServiceLifecycle service: ``run()`` returns once the
+/// listener is closed and its connections are gone, draining them on graceful shutdown and
+/// closing them at once on cancellation.
+private final class EchoService: Service {
+    private let listener: EchoListener
+    private let onRunning: @Sendable () async -> Void
+    /// Set by the first ``beginDraining()``: the later calls return it.
+    private let forceClose = NIOLockedValueBox<Scheduled<Void>?>(nil)
+
+    init(listener: EchoListener, onRunning: @escaping @Sendable () async -> Void) {
+        self.listener = listener
+        self.onRunning = onRunning
+    }
+
+    func run() async throws {
+        await onRunning()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await listener.channel.closeFuture.get()
+                // However the listener closed, the connections drain before `run` returns.
+                let forceClose = beginDraining()
+                await listener.connections.allClosed()
+                forceClose.cancel()
+                try? await listener.ownedGroup?.shutdownGracefully()
+            } onGracefulShutdown: {
+                self.beginDraining()
+            }
+        } onCancel: {
+            self.listener.channel.close(promise: nil)
+            self.listener.connections.closeAll()
+        }
+    }
+
+    /// Stops listening, drains the connections, and schedules closing them at the grace deadline.
+    @discardableResult
+    private func beginDraining() -> Scheduled<Void> {
+        forceClose.withLockedValue { scheduled in
+            if let scheduled { return scheduled }
+            listener.channel.close(promise: nil)
+            listener.connections.drainAll()
+            let connections = listener.connections
+            let deadline = listener.channel.eventLoop.scheduleTask(in: TimeAmount(listener.configuration.gracePeriod)) {
+                connections.closeAll()
+            }
+            scheduled = deadline
+            return deadline
         }
     }
 }

@@ -33,10 +33,15 @@ struct MethodNotAllowedError: HTTPResponseError {
 
     var status: HTTPResponse.Status { .methodNotAllowed }
 
+    /// `{"error": "…", "allow": "GET, HEAD"}`.
+    private struct Body: Encodable {
+        var error: String
+        var allow: String
+    }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = Response.json(
-            "{\"error\": \(jsonQuoted("\(method.rawValue) is not allowed on \(path): use \(allow)")), \"allow\": \(jsonQuoted(allow))}",
-            status: .methodNotAllowed)
+        var response = try Response.json(
+            Body(error: "\(method.rawValue) is not allowed on \(path): use \(allow)", allow: allow), status: .methodNotAllowed)
         response.headers[.allow] = allow
         return response
     }

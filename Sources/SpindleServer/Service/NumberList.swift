@@ -47,19 +47,28 @@ struct NumberList: Equatable {
         }
         return number
     }
+}
 
-    /// `{"2": true, "4": false}`: the JSON text Python's `json.dumps(dict(zip(numbers, results)))`
-    /// writes, with its `, ` and `: ` separators and the keys in input order.
-    static func pythonJSON(_ numbers: [UInt64], _ results: [Bool]) -> String {
+/// The answer of `/is_prime`: `{"2": true, "4": false}`, as Python's
+/// `json.dumps(dict(zip(numbers, results)))` writes it, the keys in input order.
+struct PrimalityAnswers: Encodable {
+    var numbers: [UInt64]
+    var results: [Bool]
+
+    func encode(to encoder: any Encoder) throws {
         precondition(numbers.count == results.count, "one result per number")
-        var text = "{"
-        text.reserveCapacity(numbers.count * 30)
-        for (index, (number, isPrime)) in zip(numbers, results).enumerated() {
-            if index > 0 { text += ", " }
-            text += "\"\(number)\": \(isPrime ? "true" : "false")"
+        var container = encoder.container(keyedBy: NumberKey.self)
+        for (number, isPrime) in zip(numbers, results) {
+            try container.encode(isPrime, forKey: NumberKey(stringValue: String(number)))
         }
-        text += "}"
-        return text
+    }
+
+    /// A number as an object key.
+    private struct NumberKey: CodingKey {
+        var stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
     }
 }
 

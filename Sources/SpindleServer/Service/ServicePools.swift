@@ -120,6 +120,14 @@ final class ServicePools: Service, Sendable {
         }
     }
 
+    /// Holds a CPU worker until `gateFile` exists (see ``ServiceHold``).
+    func submitHold(gateFile: String) throws -> Future<Bool> {
+        switch backend {
+        case .processes(let pool): try measureWait(pool.trySubmit(HoldJob.self, gateFile))
+        case .threads(let pool): try measureWait(trackThreadTask(pool.trySubmit { try HoldJob.run(gateFile) }))
+        }
+    }
+
     /// Feeds the wait estimator with the future's submission and end.
     private func measureWait<T>(_ future: @autoclosure () throws -> Future<T>) rethrows -> Future<T> {
         let future = try future()

@@ -59,10 +59,7 @@ struct ServiceRequestError: HTTPResponseError, CustomStringConvertible {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var json = "{\"error\": \(jsonQuoted(message))"
-        if let item { json += ", \"item\": \(jsonQuoted(item))" }
-        json += "}"
-        var response = Response.json(json, status: status)
+        var response = try Response.json(ServiceErrorBody(error: message, item: item), status: status)
         if let retryAfterSeconds {
             response.headers[.retryAfter] = String(retryAfterSeconds)
         }
@@ -70,32 +67,25 @@ struct ServiceRequestError: HTTPResponseError, CustomStringConvertible {
     }
 }
 
+/// The body of the service's error answers: `{"error": "…", "item": "…"}`, `item` only when
+/// one part of the request is to blame.
+struct ServiceErrorBody: Encodable {
+    /// A sentence for the client.
+    var error: String
+    /// The offending part of the request, quoted back.
+    var item: String?
+}
+
 extension Response {
-    /// A response with a JSON body and `Content-Type: application/json`.
-    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+    /// A response with `value` as its JSON body (see ``PythonJSONEncoder``) and
+    /// `Content-Type: application/json`.
+    static func json(
+        _ value: some Encodable, separators: PythonJSONEncoder.Separators = .python, status: HTTPResponse.Status = .ok
+    ) throws -> Response {
         Response(
             status: status,
             headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: text))
+            body: .init(byteBuffer: ByteBuffer(string: try PythonJSONEncoder(separators: separators).encode(value)))
         )
     }
-}
-
-/// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
-func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                + String(scalar.value, radix: 16)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }

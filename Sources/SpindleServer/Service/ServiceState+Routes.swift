@@ -43,7 +43,7 @@ extension ServiceState {
             return try await self.isPrime(numbers[...], method: request.uri.queryParameters.get("method"))
         }
         router.getAndHead("/health") { _, _ in
-            Response.json("{\"status\":\"ok\"}")
+            try Response.json(["status": "ok"], separators: .compact)
         }
         router.getAndHead("/metrics") { _, _ in
             Response(
@@ -66,6 +66,11 @@ extension ServiceState {
                     item: context.parameters.get("ms") ?? "")
             }
             return try await self.withinDeadline { try await self.sleepOnPool(milliseconds: milliseconds) }
+        }
+        if let hold {
+            router.getAndHead("/debug/hold") { _, _ in
+                try await self.withinDeadline { try await self.holdOnPool(gateFile: hold.gateFile) }
+            }
         }
         if pools.usesProcesses {
             router.getAndHead("/debug/crash") { _, _ in

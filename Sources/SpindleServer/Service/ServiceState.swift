@@ -11,9 +11,13 @@ final class ServiceState: Sendable {
     let metrics: ServiceMetrics
     let logger: Logger
 
-    init(configuration: ServiceConfiguration, logger: Logger) throws {
+    /// Holds slow work until a test opens it; nil outside tests.
+    let hold: ServiceHold?
+
+    init(configuration: ServiceConfiguration, logger: Logger, hold: ServiceHold? = nil) throws {
         self.configuration = configuration
         self.logger = logger
+        self.hold = hold
         pools = try ServicePools(configuration: configuration, logger: logger)
         metrics = ServiceMetrics(pools: pools)
     }
@@ -38,7 +42,7 @@ final class ServiceState: Sendable {
         async let file = read("file result", after: configuration.fileWait, deadline: deadline)
         async let db = read("db result", after: configuration.dbWait, deadline: deadline)
         async let api = read("api result", after: configuration.apiWait, deadline: deadline)
-        return Self.readsResponse(file: try await file, db: try await db, api: try await api)
+        return try Self.readsResponse(file: try await file, db: try await db, api: try await api)
     }
 
     /// The three reads one after another: the course's "before", as long as all three together.
@@ -47,7 +51,7 @@ final class ServiceState: Sendable {
         let file = try await read("file result", after: configuration.fileWait, deadline: deadline)
         let db = try await read("db result", after: configuration.dbWait, deadline: deadline)
         let api = try await read("api result", after: configuration.apiWait, deadline: deadline)
-        return Self.readsResponse(file: file, db: db, api: api)
+        return try Self.readsResponse(file: file, db: db, api: api)
     }
 
     /// The course's Flask design: each read blocks a thread of a `ThreadPoolExecutor` while it
@@ -63,7 +67,7 @@ final class ServiceState: Sendable {
             throw ServiceRequestError.poolFailure(error, doing: "reading on the thread pool")
         }
         let values = try await awaitPoolWork(futures, doing: "reading on the thread pool")
-        return Self.readsResponse(file: values[0], db: values[1], api: values[2])
+        return try Self.readsResponse(file: values[0], db: values[1], api: values[2])
     }
 
     /// A simulated read: `result` after `wait`, or 504 at `deadline` if it would end later.
@@ -74,6 +78,7 @@ final class ServiceState: Sendable {
             throw ServiceRequestError.deadlineExceeded(configuration.deadline)
         }
         try await Task.sleep(until: end)
+        await hold?.wait()
         return result
     }
 
@@ -84,8 +89,19 @@ final class ServiceState: Sendable {
     }
 
     /// `{"result_file":"file result","result_db":"db result","result_api":"api result"}`.
-    private static func readsResponse(file: String, db: String, api: String) -> Response {
-        .json("{\"result_file\":\(jsonQuoted(file)),\"result_db\":\(jsonQuoted(db)),\"result_api\":\(jsonQuoted(api))}")
+    /// Compact, as Flask's `jsonify` writes it.
+    private static func readsResponse(file: String, db: String, api: String) throws -> Response {
+        try .json(ReadResults(resultFile: file, resultDB: db, resultAPI: api), separators: .compact)
+    }
+
+    private struct ReadResults: Encodable {
+        var resultFile: String
+        var resultDB: String
+        var resultAPI: String
+
+        enum CodingKeys: String, CodingKey {
+            case resultFile = "result_file", resultDB = "result_db", resultAPI = "result_api"
+        }
     }
 
     // MARK: - GET /is_prime/{numbers}
@@ -108,7 +124,7 @@ final class ServiceState: Sendable {
                 "unknown method: use \(PrimalityMethod.allCases.map(\.rawValue).joined(separator: " or "))",
                 item: method)
         }
-        return .json(NumberList.pythonJSON(list.numbers, results))
+        return try .json(PrimalityAnswers(numbers: list.numbers, results: results))
     }
 
     /// Trial division: inline for a list cheaper than ``ServiceConfiguration/inlineDivisions``;
@@ -197,7 +213,19 @@ final class ServiceState: Sendable {
             throw ServiceRequestError.poolFailure(error, doing: "sleeping on the pool")
         }
         let slept = try await awaitPoolWork([future], doing: "sleeping on the pool")[0]
-        return .json("{\"slept_ms\": \(slept)}")
+        return try .json(["slept_ms": slept])
+    }
+
+    /// Runs ``HoldJob`` until the test opens the hold: `{"held": true}`.
+    func holdOnPool(gateFile: String) async throws -> Response {
+        let future: Future<Bool>
+        do {
+            future = try pools.submitHold(gateFile: gateFile)
+        } catch {
+            throw ServiceRequestError.poolFailure(error, doing: "holding a worker")
+        }
+        let released = try await awaitPoolWork([future], doing: "holding a worker")[0]
+        return try .json(["held": released])
     }
 
     /// Runs ``CrashJob``: its worker dies and the request is answered 500.
@@ -212,7 +240,7 @@ final class ServiceState: Sendable {
             throw ServiceRequestError.poolFailure(error, doing: "running the crash job")
         }
         _ = try await awaitPoolWork([future], doing: "running the crash job")
-        return .json("{\"crashed\": false}")
+        return try .json(["crashed": false])
     }
 
     // MARK: - Deadline and pool errors

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Spindle
 
 /// Builds the web service of `spindle serve`: the course's Flask service, as a Hummingbird
 /// application with bounded pools, deadlines, metrics and graceful shutdown.
@@ -24,9 +25,20 @@ public func buildApplication(
     logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    try buildApplication(configuration: configuration, logger: logger, hold: nil, onServerRunning: onServerRunning)
+}
+
+/// ``buildApplication(configuration:logger:onServerRunning:)`` whose slow work a test holds
+/// with `hold` (see ``ServiceHold``).
+func buildApplication(
+    configuration: ServiceConfiguration,
+    logger: Logger? = nil,
+    hold: ServiceHold?,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     try configuration.validate()
     let logger = logger ?? WebService.defaultLogger
-    let state = try ServiceState(configuration: configuration, logger: logger)
+    let state = try ServiceState(configuration: configuration, logger: logger, hold: hold)
     let limits = HTTPConnectionLimits(
         idleTimeout: configuration.idleTimeout, headerTimeout: configuration.headerTimeout,
         maxConnections: configuration.maxConnections)
@@ -45,7 +57,7 @@ public func buildApplication(
 /// The web service running in this process: started with ``start(_:logger:)`` (it then runs
 /// in a task of its own until ``stop()``), or served until a signal with
 /// ``serve(_:gracePeriod:logger:onListening:)``.
-public final class WebService: Sendable {
+public final class WebService: RunningServer {
     /// The configuration it was started with (``ServiceConfiguration/port`` may be 0;
     /// ``origin`` has the bound one).
     public let configuration: ServiceConfiguration
@@ -72,33 +84,26 @@ public final class WebService: Sendable {
     /// - Throws: What ``buildApplication(configuration:logger:onServerRunning:)`` throws;
     ///   ``WebServiceError`` when the service cannot listen.
     public static func start(_ configuration: ServiceConfiguration, logger: Logger? = nil) async throws -> WebService {
-        let (listening, continuation) = AsyncThrowingStream.makeStream(of: String.self)
+        try await start(configuration, logger: logger, hold: nil)
+    }
+
+    /// ``start(_:logger:)`` whose slow work a test holds with `hold` (see ``ServiceHold``).
+    static func start(_ configuration: ServiceConfiguration, logger: Logger? = nil, hold: ServiceHold?) async throws -> WebService {
         let host = configuration.host
-        let application = try buildApplication(configuration: configuration, logger: logger) { channel in
-            continuation.yield(origin(host: host, channel: channel))
-        }
-        let group = ServiceGroup(services: [application], logger: logger ?? defaultLogger)
-        let task = Task {
-            do {
-                try await group.run()
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        let stop: @Sendable () async -> Void = {
-            await group.triggerGracefulShutdown()
-            _ = await task.result
-        }
         do {
-            guard let origin = try await listening.first(where: { _ in true }) else {
-                throw WebServiceError("the service stopped before it was listening")
+            let (origin, stop) = try await ServerLifecycle.start(logger: logger ?? defaultLogger, gracePeriod: nil) {
+                (listening: @escaping @Sendable (String) -> Void) in
+                [try buildApplication(configuration: configuration, logger: logger, hold: hold) { channel in
+                    listening(Self.origin(host: host, channel: channel))
+                }]
             }
             return WebService(configuration: configuration, origin: origin, stop: stop)
+        } catch let error as ServiceConfigurationError {
+            throw error
+        } catch let error as SpindleError {
+            throw error
         } catch {
-            await stop()
-            throw error as? WebServiceError
-                ?? WebServiceError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+            throw WebServiceError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
     }
 
@@ -117,21 +122,18 @@ public final class WebService: Sendable {
         onListening: @escaping @Sendable (WebService) async -> Void = { _ in }
     ) async throws {
         let logger = logger ?? defaultLogger
-        let groupBox = GroupBox()
         let host = configuration.host
-        let application = try buildApplication(configuration: configuration, logger: logger) { channel in
-            let service = WebService(configuration: configuration, origin: origin(host: host, channel: channel)) {
-                await groupBox.group?.triggerGracefulShutdown()
+        let application = { (stop: @escaping @Sendable () async -> Void) in
+            try buildApplication(configuration: configuration, logger: logger) { channel in
+                await onListening(WebService(configuration: configuration, origin: origin(host: host, channel: channel), stop: stop))
             }
-            await onListening(service)
         }
-        var groupConfiguration = ServiceGroupConfiguration(
-            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        groupConfiguration.maximumGracefulShutdownDuration = gracePeriod
-        let group = ServiceGroup(configuration: groupConfiguration)
-        groupBox.group = group
         do {
-            try await group.run()
+            try await ServerLifecycle.serve(logger: logger, gracePeriod: gracePeriod) { stop in [try application(stop)] }
+        } catch let error as ServiceConfigurationError {
+            throw error
+        } catch let error as SpindleError {
+            throw error
         } catch {
             throw WebServiceError("cannot serve on \(configuration.host):\(configuration.port): \(error)")
         }
@@ -168,15 +170,7 @@ public func withWebService<Result>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (WebService) async throws -> Result
 ) async throws -> Result {
-    let service = try await WebService.start(configuration, logger: logger)
-    do {
-        let result = try await body(service)
-        await service.stop()
-        return result
-    } catch {
-        await service.stop()
-        throw error
-    }
+    try await withRunningServer(start: { try await WebService.start(configuration, logger: logger) }, body)
 }
 
 /// The web service could not start or serve; the description says why.
@@ -186,16 +180,5 @@ public struct WebServiceError: Error, CustomStringConvertible {
 
     init(_ description: String) {
         self.description = description
-    }
-}
-
-/// Lets the `serve` handle reach its service group, which exists only after the application.
-private final class GroupBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: ServiceGroup?  // protected by `lock`
-
-    var group: ServiceGroup? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
     }
 }

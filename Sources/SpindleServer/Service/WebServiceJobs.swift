@@ -44,9 +44,26 @@ public struct SleepJob: ProcessJob {
     }
 }
 
+/// Holds its worker until the file it is given exists (checked every 2 ms, for at most two
+/// minutes), and answers whether it appeared: a job a test releases when it chooses. Only
+/// `GET /debug/hold` runs it, on a service a test started with a hold.
+public struct HoldJob: ProcessJob {
+    /// `spindle.hold`.
+    public static let name = "spindle.hold"
+
+    /// Waits until `gateFile` exists; false if it did not within two minutes.
+    public static func run(_ gateFile: String) throws -> Bool {
+        for _ in 0..<60_000 {
+            if access(gateFile, F_OK) == 0 { return true }
+            usleep(2000)
+        }
+        return false
+    }
+}
+
 /// The process jobs the web service submits. An executable that serves the web service with
 /// process workers registers them: `ProcessPool.runWorkerIfRequested(jobs: WebServiceJobs.all + ...)`.
 public enum WebServiceJobs {
-    /// ``IsPrimeJob``, ``CrashJob`` and ``SleepJob``.
-    public static var all: [any ProcessJob.Type] { [IsPrimeJob.self, CrashJob.self, SleepJob.self] }
+    /// ``IsPrimeJob``, ``CrashJob``, ``SleepJob`` and ``HoldJob``.
+    public static var all: [any ProcessJob.Type] { [IsPrimeJob.self, CrashJob.self, SleepJob.self, HoldJob.self] }
 }

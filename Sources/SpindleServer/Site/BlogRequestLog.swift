@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// What a running ``BlogSite`` has been asked for: requests per path, the total, the user
 /// agents, the most requests it was serving at once, and the connections they came on. Crawler tests read it to check
@@ -7,7 +8,7 @@ import Foundation
 /// A request counts as *in flight* from its arrival until its response is ready to send
 /// (including the configured latency); the bytes of a response body on their way out do not
 /// keep it in flight. All members are safe to read from any thread while the site serves.
-public final class BlogRequestLog: @unchecked Sendable {
+public final class BlogRequestLog: Sendable {
     /// A consistent copy of the log at one moment.
     public struct Snapshot: Sendable, Equatable {
         /// Requests received, of any path and outcome.
@@ -42,42 +43,40 @@ public final class BlogRequestLog: @unchecked Sendable {
     /// How many distinct user agents are counted one by one.
     public static let maximumDistinctUserAgents = 64
 
-    private let lock = NSLock()
-    /// Protected by `lock`.
-    private var state = Snapshot()
+    private let state = NIOLockedValueBox(Snapshot())
 
     init() {}
 
     /// A consistent copy of every counter.
     public func snapshot() -> Snapshot {
-        lock.withLock { state }
+        state.withLockedValue { $0 }
     }
 
     /// Requests received so far.
-    public var totalRequests: Int { lock.withLock { state.totalRequests } }
+    public var totalRequests: Int { state.withLockedValue { state in state.totalRequests } }
 
     /// The most requests that were in flight at the same time since the site started (or since
     /// the last ``resetMaxInFlight()``).
-    public var maxInFlight: Int { lock.withLock { state.maxInFlight } }
+    public var maxInFlight: Int { state.withLockedValue { state in state.maxInFlight } }
 
     /// Requests being handled right now.
-    public var inFlight: Int { lock.withLock { state.inFlight } }
+    public var inFlight: Int { state.withLockedValue { state in state.inFlight } }
 
     /// How many requests asked for `path` (compared without query string).
     public func requests(to path: String) -> Int {
-        lock.withLock { state.requestsByPath[path, default: 0] }
+        state.withLockedValue { state in state.requestsByPath[path, default: 0] }
     }
 
     /// Restarts the in-flight high-water mark from the current in-flight count, so a test can
     /// measure one phase of a crawl on its own.
     public func resetMaxInFlight() {
-        lock.withLock { state.maxInFlight = state.inFlight }
+        state.withLockedValue { state in state.maxInFlight = state.inFlight }
     }
 
     // MARK: Recording (the site's middleware and stream endpoints)
 
     func requestStarted(path: String, userAgent: String?) {
-        lock.withLock {
+        state.withLockedValue { state in
             state.totalRequests += 1
             state.inFlight += 1
             state.maxInFlight = max(state.maxInFlight, state.inFlight)
@@ -87,28 +86,28 @@ public final class BlogRequestLog: @unchecked Sendable {
     }
 
     func requestFinished() {
-        lock.withLock { state.inFlight -= 1 }
+        state.withLockedValue { state in state.inFlight -= 1 }
     }
 
     func streamed(_ bytes: Int, path: String) {
-        lock.withLock { state.streamedBytesByPath[path, default: 0] += bytes }
+        state.withLockedValue { state in state.streamedBytesByPath[path, default: 0] += bytes }
     }
 
     func streamEnded(completed: Bool) {
-        lock.withLock {
+        state.withLockedValue { state in
             if completed { state.completedStreams += 1 } else { state.abortedStreams += 1 }
         }
     }
 
     func connectionOpened() {
-        lock.withLock {
+        state.withLockedValue { state in
             state.acceptedConnections += 1
             state.openConnections += 1
         }
     }
 
     func connectionClosed() {
-        lock.withLock { state.openConnections -= 1 }
+        state.withLockedValue { state in state.openConnections -= 1 }
     }
 
     private static func increment(_ counts: inout [String: Int], _ key: String, limit: Int) {

@@ -21,7 +21,7 @@ import ServiceLifecycle
 ///
 /// Start it scoped with ``withBlogSite(_:logger:isolation:_:)`` (preferred), or with
 /// ``start(_:logger:)`` and ``stop()``; `spindle site` uses ``serve(_:logger:onListening:)``.
-public final class BlogSite: Sendable {
+public final class BlogSite: RunningServer {
     /// The configuration the site was started with (``BlogSiteConfiguration/port`` may be 0;
     /// ``baseURL`` has the real one).
     public let configuration: BlogSiteConfiguration
@@ -54,39 +54,17 @@ public final class BlogSite: Sendable {
     public static func start(_ configuration: BlogSiteConfiguration = .init(), logger: Logger? = nil) async throws -> BlogSite {
         try configuration.validate()
         let state = BlogSiteState(configuration: configuration)
-        let (listening, listeningContinuation) = AsyncThrowingStream.makeStream(of: String.self)
-        let application = makeApplication(state: state, logger: logger ?? defaultLogger) { origin in
-            listeningContinuation.yield(origin)
-        }
-        let group = ServiceGroup(services: [application], logger: logger ?? defaultLogger)
-        let task = Task {
-            do {
-                try await group.run()
-                listeningContinuation.finish()
-            } catch {
-                listeningContinuation.finish(throwing: error)
-            }
-        }
-        let stop: @Sendable () async -> Void = {
+        do {
             // Graceful first (the listener closes, in-flight requests finish, stalled fault
             // responses are cut short); anything still running after the grace period is
             // cancelled.
-            await group.triggerGracefulShutdown()
-            let deadline = Task {
-                guard (try? await Task.sleep(for: BlogSite.shutdownGracePeriod)) != nil else { return }
-                task.cancel()
-            }
-            await task.value
-            deadline.cancel()
-        }
-        do {
-            guard let origin = try await listening.first(where: { _ in true }) else {
-                throw BlogSiteError("the site stopped before it was listening")
+            let (origin, stop) = try await ServerLifecycle.start(logger: logger ?? defaultLogger, gracePeriod: shutdownGracePeriod) {
+                (listening: @escaping @Sendable (String) -> Void) in
+                [makeApplication(state: state, logger: logger ?? defaultLogger) { origin in listening(origin) }]
             }
             return BlogSite(configuration: configuration, origin: origin, state: state, stop: stop)
         } catch {
-            await stop()
-            throw error as? BlogSiteError ?? BlogSiteError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+            throw BlogSiteError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
     }
 
@@ -107,21 +85,13 @@ public final class BlogSite: Sendable {
     ) async throws {
         try configuration.validate()
         let state = BlogSiteState(configuration: configuration)
-        let groupBox = ServiceGroupBox()
-        let application = makeApplication(state: state, logger: logger ?? defaultLogger) { origin in
-            let site = BlogSite(configuration: configuration, origin: origin, state: state) {
-                await groupBox.group?.triggerGracefulShutdown()
-            }
-            await onListening(site)
-        }
-        let group = ServiceGroup(
-            services: [application],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger ?? defaultLogger
-        )
-        groupBox.group = group
+        let logger = logger ?? defaultLogger
         do {
-            try await group.run()
+            try await ServerLifecycle.serve(logger: logger, gracePeriod: nil) { stop in
+                [makeApplication(state: state, logger: logger) { origin in
+                    await onListening(BlogSite(configuration: configuration, origin: origin, state: state, stop: stop))
+                }]
+            }
         } catch {
             throw BlogSiteError("cannot serve on \(configuration.host):\(configuration.port): \(error)")
         }
@@ -234,15 +204,7 @@ public func withBlogSite<Result>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (BlogSite) async throws -> Result
 ) async throws -> Result {
-    let site = try await BlogSite.start(configuration, logger: logger)
-    do {
-        let result = try await body(site)
-        await site.stop()
-        return result
-    } catch {
-        await site.stop()
-        throw error
-    }
+    try await withRunningServer(start: { try await BlogSite.start(configuration, logger: logger) }, body)
 }
 
 /// One `a.post-item-title` link as a crawl of the blog site must record it.
@@ -282,17 +244,4 @@ private struct ConnectionCounter: AvailableConnectionsDelegate {
     func connectionOpened() { log.connectionOpened() }
     func connectionClosed() { log.connectionClosed() }
     func isAcceptingNewConnections() -> Bool { true }
-}
-
-/// Lets the `serve` handle reach its service group, which only exists after the application
-/// (and its `onServerRunning` callback) has been built.
-private final class ServiceGroupBox: @unchecked Sendable {
-    private let lock = NSLock()
-    /// Protected by `lock`.
-    private var storedGroup: ServiceGroup?
-
-    var group: ServiceGroup? {
-        get { lock.withLock { storedGroup } }
-        set { lock.withLock { storedGroup = newValue } }
-    }
 }

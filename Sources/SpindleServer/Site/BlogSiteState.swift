@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// What a running blog site shares between requests: the catalog, the rendered pages (cached
@@ -8,6 +9,7 @@ import NIOCore
 /// Pages name the site's own origin in their absolute links, and the port is only known once
 /// the server is bound, so rendering starts at ``didBind(origin:)``, which the server calls
 /// before it accepts its first connection.
+// Sendable: the mutable fields are read and written only under `lock`; the rest are `let`s of Sendable types.
 final class BlogSiteState: @unchecked Sendable {
     /// The pages that do not depend on a request, rendered once at bind time.
     struct FixedPages: Sendable {
@@ -40,7 +42,7 @@ final class BlogSiteState: @unchecked Sendable {
     let catalog: BlogCatalog
     let requestLog = BlogRequestLog()
 
-    private let lock = NSLock()
+    private let lock = NIOLock()
     /// Protected by `lock`; set once by `didBind`.
     private var fixed: FixedPages?
     /// Protected by `lock`.
