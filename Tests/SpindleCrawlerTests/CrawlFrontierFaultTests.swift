@@ -133,11 +133,11 @@ struct CrawlFrontierFaultTests {
         let frontier = MemoryFrontier()
         try await withFetcher(FrontierCrawl.fetchConfiguration()) { fetcher in
             let options = FrontierCrawlOptions(perHost: 0, scope: try CrawlScope())
-            await #expect(throws: CrawlInputError("--per-host must be at least 1, got 0")) {
+            await #expect(throws: CrawlInputError("perHost must be at least 1, got 0")) {
                 _ = try await FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options).run(seeds: [])
             }
         }
-        #expect(throws: CrawlInputError("--include: '(' is not a valid regular expression")) {
+        #expect(throws: CrawlInputError("include pattern '(' is not a valid regular expression")) {
             _ = try CrawlScope(include: ["("])
         }
     }

@@ -163,11 +163,12 @@ struct CrawlBench: AsyncParsableCommand {
 
     /// Crawls `urls` in this process and returns the summary and the links found.
     private func crawlInProcess(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (CrawlSummary, Set<SiteLink>) {
-        try await withFetcher(FetchConfiguration(maxConnectionsPerHost: max(100, concurrency))) { fetcher in
+        let options = CrawlEngineOptions(concurrency: concurrency)
+        return try await withFetcher(options.fetchConfiguration(FetchConfiguration(maxConnectionsPerHost: 100))) { fetcher in
             let crawler = Crawler(
                 engine: engine,
                 processor: PageProcessor(fetcher: fetcher, extraction: .selection(try CSSSelector("a.post-item-title"))),
-                options: CrawlEngineOptions(concurrency: concurrency))
+                options: options)
             let sink = CollectingOutcomeSink()
             let summary = try await crawler.run(urls.map { PageTask(url: $0) }, sink: sink)
             return (summary, Set(sink.records.compactMap(SiteLink.init)))

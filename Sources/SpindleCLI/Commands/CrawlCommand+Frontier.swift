@@ -9,9 +9,6 @@ import Synchronization
 extension CrawlCommand {
     func validateFrontierCrawl() throws {
         guard frontierArguments.isFrontierCrawl else { return }
-        if engine != .async {
-            throw ValidationError("--engine \(engine.rawValue) cannot drive a frontier crawl (--state, --follow and the politeness options run on the async engine); leave --engine out")
-        }
         if let state = frontierArguments.state, state != ":memory:" {
             let stateFiles = SQLiteFrontier.files(ofStateAt: state)
             for (option, path) in [("--output", output), ("--export", frontierArguments.export ?? "-")]
@@ -72,7 +69,9 @@ extension CrawlCommand {
         }
         let allowed = arguments.allowHosts.isEmpty ? Set(seeds.map(\.url.authority)) : Set(arguments.allowHosts)
         let options = FrontierCrawlOptions(
+            engine: engine,
             concurrency: concurrency,
+            parsers: parsers,
             perHost: arguments.perHost ?? 4,
             delay: arguments.delay?.duration ?? .zero,
             obeyRobots: !arguments.ignoreRobots,
@@ -120,7 +119,7 @@ extension CrawlCommand {
         }
         defer { signals.cancel() }
 
-        let summary: FrontierCrawlSummary
+        let run: FrontierCrawlSummary
         progress.markStarted()
         progressLine.start()
         defer {
@@ -128,7 +127,7 @@ extension CrawlCommand {
             progressLine.stop()
         }
         do {
-            summary = try await withFetcher(FrontierCrawl.fetchConfiguration(fetchConfiguration, perHost: options.perHost)) { fetcher in
+            run = try await withFetcher(options.fetchConfiguration(fetchConfiguration)) { fetcher in
                 try await FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options).run(seeds: seeds, stop: stop) { event in
                     switch event {
                     case .done(_, let pageRecords, let bytes, let added):
@@ -169,30 +168,15 @@ extension CrawlCommand {
         try records.finish()
         if let error = outputError.withLock({ $0 }) { throw error }
 
-        let status = try await frontier.status()
+        let summary = CrawlSummary(run, concurrency: concurrency, state: try await frontier.status())
         if !quiet {
-            let line = "crawled \(summary.done + summary.failed) pages (\(summary.done) done, \(summary.failed) failed, \(summary.retries) retries), "
-                + "\(summary.records) records in \(String(format: "%.2f", Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18)) s"
-                + " [\(summary.ending.rawValue)]; state: \(status)\n"
-            FileHandle.standardError.write(Data(line.utf8))
+            FileHandle.standardError.write(Data("crawled \(summary.text)\n".utf8))
         }
-        if jsonSummary {
-            let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
-            var fields = [
-                "\"ending\":\"\(summary.ending.rawValue)\"", "\"concurrency\":\(concurrency)", "\"pages\":\(summary.done + summary.failed)",
-                "\"succeeded\":\(summary.done)", "\"failed\":\(summary.failed)", "\"retries\":\(summary.retries)",
-                "\"records\":\(summary.records)", "\"bytes\":\(summary.bytes)", "\"seconds\":\(String(format: "%.4f", seconds))",
-                "\"pages_per_second\":\(String(format: "%.2f", seconds > 0 ? Double(summary.done + summary.failed) / seconds : 0))",
-                "\"pending\":\(status.pending)", "\"done\":\(status.done)",
-            ]
-            if let peak = ProcessMemory.peakResidentMegabytes() { fields.append("\"peak_rss_mb\":\(String(format: "%.1f", peak))") }
-            let line = Data(("{" + fields.joined(separator: ",") + "}\n").utf8)
-            (output == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(line)
-        }
-        if summary.ending != .finished, let number = signals.received {
+        try writeJSONSummary(summary)
+        if run.ending != .finished, let number = signals.received {
             return 128 + number
         }
-        return status.done > 0 ? 0 : 1
+        return summary.exitStatus
     }
 
     /// Writes every record of `frontier` to `path` as JSON Lines, in the order stored.

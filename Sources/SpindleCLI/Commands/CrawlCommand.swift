@@ -135,7 +135,7 @@ struct CrawlCommand: AsyncParsableCommand {
         progressLine.start()
         let summary: CrawlSummary
         do {
-            summary = try await withFetcher(fetchConfiguration) { fetcher in
+            summary = try await withFetcher(engineOptions.fetchConfiguration(fetchConfiguration)) { fetcher in
                 let crawler = Crawler(engine: engine, processor: PageProcessor(fetcher: fetcher, extraction: extraction), options: engineOptions)
                 return try await crawler.run(tasks, sink: sink, progress: progress)
             }
@@ -150,10 +150,7 @@ struct CrawlCommand: AsyncParsableCommand {
         if !quiet {
             FileHandle.standardError.write(Data("crawled \(summary.text)\n".utf8))
         }
-        if jsonSummary {
-            let line = Data((summary.jsonText(peakResidentMegabytes: ProcessMemory.peakResidentMegabytes()) + "\n").utf8)
-            (output == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(line)
-        }
+        try writeJSONSummary(summary)
         if summary.exitStatus != 0 {
             throw ExitCode(summary.exitStatus)
         }
@@ -163,14 +160,23 @@ struct CrawlCommand: AsyncParsableCommand {
         CrawlEngineOptions(concurrency: concurrency, parsers: parsers)
     }
 
-    /// Connections per host at least the concurrency, so no page waits inside the fetcher for
-    /// a connection; the read and connect timeouts never longer than the whole fetch's.
+    /// The read and connect timeouts never longer than the whole fetch's (the crawl's options
+    /// add the connections per host).
     var fetchConfiguration: FetchConfiguration {
         var configuration = FetchConfiguration(totalTimeout: timeout.duration)
         configuration.readTimeout = min(configuration.readTimeout, timeout.duration)
         configuration.connectTimeout = min(configuration.connectTimeout, timeout.duration)
-        configuration.maxConnectionsPerHost = max(configuration.maxConnectionsPerHost, concurrency)
         return configuration
+    }
+
+    /// With --json-summary, `summary` as one JSON line: on standard error when the records go
+    /// to standard output, else on standard output.
+    func writeJSONSummary(_ summary: CrawlSummary) throws {
+        guard jsonSummary else { return }
+        var summary = summary
+        summary.peakResidentMegabytes = ProcessMemory.peakResidentMegabytes()
+        let line = Data((try summary.json() + "\n").utf8)
+        (output == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(line)
     }
 
     func extraction() throws -> RecordExtraction {

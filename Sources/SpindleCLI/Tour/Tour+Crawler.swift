@@ -97,11 +97,12 @@ extension TourSections {
 
     /// Crawls `urls` for `a.post-item-title` links with `engine` and returns the links found.
     private static func crawl(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (Set<SiteLink>, CrawlSummary) {
-        try await withFetcher(FetchConfiguration(maxConnectionsPerHost: max(100, concurrency))) { fetcher in
+        let options = CrawlEngineOptions(concurrency: concurrency)
+        return try await withFetcher(options.fetchConfiguration(FetchConfiguration(maxConnectionsPerHost: 100))) { fetcher in
             let crawler = Crawler(
                 engine: engine,
                 processor: PageProcessor(fetcher: fetcher, extraction: .selection(try CSSSelector("a.post-item-title"))),
-                options: CrawlEngineOptions(concurrency: concurrency))
+                options: options)
             let sink = CollectingOutcomeSink()
             let summary = try await crawler.run(urls.map { PageTask(url: $0) }, sink: sink)
             return (Set(sink.records.compactMap(SiteLink.init)), summary)

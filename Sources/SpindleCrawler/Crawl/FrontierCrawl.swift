@@ -37,7 +37,8 @@ public struct FrontierCrawl: Sendable {
     }
 
     /// `base` with redirects left to the crawl (which checks each hop against the scope,
-    /// robots.txt and the seen-set) and enough connections per host for `perHost`.
+    /// robots.txt and the seen-set) and enough connections per host for `perHost`; see
+    /// ``FrontierCrawlOptions/fetchConfiguration(_:)``, which also counts the concurrency.
     public static func fetchConfiguration(_ base: FetchConfiguration = .init(), perHost: Int = 4) -> FetchConfiguration {
         var configuration = base
         configuration.followRedirects = false
@@ -61,21 +62,47 @@ public struct FrontierCrawl: Sendable {
         observer: @escaping @Sendable (FrontierCrawlEvent) -> Void = { _ in }
     ) async throws -> FrontierCrawlSummary {
         try options.validate()
+        var options = options
+        if options.engine == .sequential { options.concurrency = 1 }
         let start = ContinuousClock.now
         _ = try await frontier.add(seeds)
         let wakeup = CrawlWakeup()
         stop.onRaise { wakeup.poke() }
         let counter = SummaryCounter()
+        let executor = PageExecutor(engine: options.engine, concurrency: options.concurrency, parsers: options.parsers)
         let work = FrontierPageWork(
             frontier: frontier, fetcher: fetcher, robots: options.obeyRobots ? RobotsCache(fetcher: fetcher, shared: frontier as? any SharedRobotsStore) : nil,
-            options: options
+            options: options, executor: executor
         ) { event in
             counter.count(event)
             observer(event)
         }
+        let ending: FrontierCrawlSummary.Ending
+        do {
+            ending = try await drive(work: work, options: options, wakeup: wakeup, stop: stop)
+        } catch {
+            await executor.shutdown()
+            throw error
+        }
+        await executor.shutdown()
+        if ending == .stopped {
+            // Whatever was leased but not started (or cancelled after the grace period) is
+            // handed back now, so the state reads pending, not leased.
+            _ = try await frontier.recoverAbandonedLeases()
+        }
+        var summary = counter.summary(ending: ending)
+        summary.elapsed = ContinuousClock.now - start
+        return summary
+    }
+
+    /// Runs the driver until the crawl ends; every page's task has returned when this does.
+    private func drive(
+        work: FrontierPageWork, options: FrontierCrawlOptions, wakeup: CrawlWakeup, stop: CrawlStopSignal
+    ) async throws -> FrontierCrawlSummary.Ending {
+        let frontier = frontier
         // A discarding group: a finished page's task is freed at once, so memory does not
         // grow with the number of pages crawled.
-        let ending = try await withThrowingDiscardingTaskGroup { group in
+        return try await withThrowingDiscardingTaskGroup { group in
             var driver = Driver(frontier: frontier, options: options, wakeup: wakeup, stop: stop)
             do {
                 return try await driver.drive { leased in
@@ -105,14 +132,6 @@ public struct FrontierCrawl: Sendable {
                 throw error
             }
         }
-        if ending == .stopped {
-            // Whatever was leased but not started (or cancelled after the grace period) is
-            // handed back now, so the state reads pending, not leased.
-            _ = try await frontier.recoverAbandonedLeases()
-        }
-        var summary = counter.summary(ending: ending)
-        summary.elapsed = ContinuousClock.now - start
-        return summary
     }
 }
 
