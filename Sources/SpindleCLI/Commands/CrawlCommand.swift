@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import SpindleCrawler
 
 /// `spindle crawl`: fetches pages with one of the course's crawler designs and writes one record
@@ -15,7 +14,8 @@ struct CrawlCommand: AsyncParsableCommand {
             "title"}. Records go to standard output as JSON Lines, or to a .jsonl or .csv file \
             (CSV: header row, RFC 4180 quoting).
 
-            Engines (every one yields the same records; --concurrency bounds each alike):
+            Engines (every one yields the same records and works with every frontier: memory, \
+            --state FILE, --frontier postgres://…; --concurrency bounds each alike):
               sequential      one page at a time (the course's single_thread)
               threads         a thread per page, at most --concurrency (multi_thread)
               pool            thread pool: map to fetch, submit + asCompleted to parse
@@ -110,50 +110,27 @@ struct CrawlCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if frontierArguments.isFrontierCrawl {
-            try await runFrontierCrawl()
-            return
-        }
-        let tasks = try pageTasks()
-        let extraction = try extraction()
-        let records: any RecordSink
+        let session = CrawlSession(output: output, quiet: quiet, trapsSignals: true)
+        let result: CrawlSession.Result?
         do {
-            records = try RecordSinks.open(path: output, shape: extraction.shape)
-        } catch {
+            if frontierArguments.isFrontierCrawl {
+                result = try await runFrontierCrawl(session)
+            } else {
+                result = try await session.run(try pageTasks(), engine: engine, options: engineOptions, extraction: try extraction(), fetch: fetchConfiguration)
+            }
+        } catch let error as CrawlInputError {
             // Thrown from run(), a ValidationError would print the root command's usage.
             FileHandle.standardError.write(Data("Error: \(error)\nUsage: spindle \(Self.usageString())\n".utf8))
             throw ExitCode.validationFailure
         }
-        let logger = Logger(label: "spindle.crawl")
-        let progress = CrawlProgress(total: tasks.count)
-        let progressLine = ProgressLine(progress: progress, enabled: !quiet && ProgressLine.standardErrorIsTerminal)
-        let sink = RecordOutcomeSink(records: records) { failure in
-            progressLine.withLineCleared { logger.warning("failed \(failure.url): \(failure.reason)") }
+        guard let result else { return }
+        if jsonSummary {
+            var summary = result.summary
+            summary.peakResidentMegabytes = ProcessMemory.peakResidentMegabytes()
+            let line = Data((try summary.json() + "\n").utf8)
+            (output == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(line)
         }
-        logger.debug("crawling \(tasks.count) pages with the \(engine.rawValue) engine, concurrency \(concurrency)")
-
-        progressLine.start()
-        let summary: CrawlSummary
-        do {
-            summary = try await withFetcher(engineOptions.fetchConfiguration(fetchConfiguration)) { fetcher in
-                let crawler = Crawler(engine: engine, processor: PageProcessor(fetcher: fetcher, extraction: extraction), options: engineOptions)
-                return try await crawler.run(tasks, sink: sink, progress: progress)
-            }
-        } catch {
-            progressLine.stop()
-            try? records.finish()
-            throw error
-        }
-        progressLine.stop()
-        try records.finish()
-
-        if !quiet {
-            FileHandle.standardError.write(Data("crawled \(summary.text)\n".utf8))
-        }
-        try writeJSONSummary(summary)
-        if summary.exitStatus != 0 {
-            throw ExitCode(summary.exitStatus)
-        }
+        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
     }
 
     private var engineOptions: CrawlEngineOptions {
@@ -167,16 +144,6 @@ struct CrawlCommand: AsyncParsableCommand {
         configuration.readTimeout = min(configuration.readTimeout, timeout.duration)
         configuration.connectTimeout = min(configuration.connectTimeout, timeout.duration)
         return configuration
-    }
-
-    /// With --json-summary, `summary` as one JSON line: on standard error when the records go
-    /// to standard output, else on standard output.
-    func writeJSONSummary(_ summary: CrawlSummary) throws {
-        guard jsonSummary else { return }
-        var summary = summary
-        summary.peakResidentMegabytes = ProcessMemory.peakResidentMegabytes()
-        let line = Data((try summary.json() + "\n").utf8)
-        (output == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(line)
     }
 
     func extraction() throws -> RecordExtraction {
