@@ -9,7 +9,7 @@ import Synchronization
 /// ```swift
 /// let frontier = try SQLiteFrontier(path: "crawl.sqlite")
 /// let options = FrontierCrawlOptions(follow: try CSSSelector("a"), scope: try CrawlScope(allowedHosts: ["127.0.0.1:8080"]))
-/// try await withFetcher(FrontierCrawl.fetchConfiguration()) { fetcher in
+/// try await withFetcher(options.fetchConfiguration()) { fetcher in
 ///     let crawl = FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options)
 ///     let summary = try await crawl.run(seeds: [FrontierEntry(try CanonicalURL("http://127.0.0.1:8080/"))])
 /// }
@@ -23,8 +23,8 @@ import Synchronization
 public struct FrontierCrawl: Sendable {
     /// Where URLs, states and records live.
     public let frontier: any Frontier
-    /// The fetcher; it should not follow redirects (see ``fetchConfiguration(_:)``), so each hop
-    /// is checked.
+    /// The fetcher; it should not follow redirects, so each hop is checked (see
+    /// ``FrontierCrawlOptions/fetchConfiguration(_:)``).
     public let fetcher: Fetcher
     /// Scheduling, politeness, retries, extraction and link following.
     public let options: FrontierCrawlOptions
@@ -34,16 +34,6 @@ public struct FrontierCrawl: Sendable {
         self.frontier = frontier
         self.fetcher = fetcher
         self.options = options
-    }
-
-    /// `base` with redirects left to the crawl (which checks each hop against the scope,
-    /// robots.txt and the seen-set) and enough connections per host for `perHost`; see
-    /// ``FrontierCrawlOptions/fetchConfiguration(_:)``, which also counts the concurrency.
-    public static func fetchConfiguration(_ base: FetchConfiguration = .init(), perHost: Int = 4) -> FetchConfiguration {
-        var configuration = base
-        configuration.followRedirects = false
-        configuration.maxConnectionsPerHost = max(configuration.maxConnectionsPerHost, perHost)
-        return configuration
     }
 
     /// Adds `seeds` (known ones are skipped, so a resumed crawl may pass them again) and crawls

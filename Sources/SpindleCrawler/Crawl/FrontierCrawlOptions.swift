@@ -106,15 +106,7 @@ public enum FrontierCrawlEvent: Sendable {
 /// How a ``FrontierCrawl`` run ended, and what it did.
 public struct FrontierCrawlSummary: Sendable, Equatable {
     /// Why the run returned.
-    public enum Ending: String, Sendable, Equatable {
-        /// Nothing is left pending or leased.
-        case finished
-        /// A graceful stop: pages in flight were finished (or cancelled after the grace period).
-        case stopped
-        /// An immediate stop: pages in flight were abandoned; their URLs go back to pending
-        /// when the state is opened again.
-        case interrupted
-    }
+    public typealias Ending = CrawlEnding
 
     /// Why the run returned.
     public var ending: Ending
@@ -134,5 +126,17 @@ public struct FrontierCrawlSummary: Sendable, Equatable {
     /// A summary (the crawl makes these).
     public init(ending: Ending) {
         self.ending = ending
+    }
+}
+
+extension CrawlSummary {
+    /// The summary of a frontier crawl's run, with what its frontier holds afterwards.
+    public init(_ run: FrontierCrawlSummary, engine: CrawlEngineKind = .async, concurrency: Int, state: FrontierStatus) {
+        self.init(
+            engine: engine, concurrency: concurrency, pages: run.done + run.failed, failed: run.failed,
+            records: run.records, bytes: run.bytes, elapsed: run.elapsed)
+        ending = run.ending
+        retries = run.retries
+        self.state = state
     }
 }

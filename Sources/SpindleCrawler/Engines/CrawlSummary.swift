@@ -1,5 +1,16 @@
 import Foundation
 
+/// Why a frontier crawl returned.
+public enum CrawlEnding: String, Sendable, Equatable, Codable {
+    /// Nothing is left pending or leased.
+    case finished
+    /// A graceful stop: pages in flight were finished (or cancelled after the grace period).
+    case stopped
+    /// An immediate stop: pages in flight were abandoned; their URLs go back to pending when
+    /// the state is opened again.
+    case interrupted
+}
+
 /// What a finished crawl came to: pages, failures, records and speed; for a frontier crawl also
 /// how it ended, its retries and what its state holds. `spindle crawl --json-summary` prints it
 /// with ``json()``.
@@ -19,7 +30,7 @@ public struct CrawlSummary: Sendable, Equatable, Codable {
     /// From the engine's start to its end.
     public var elapsed: Duration
     /// Why a frontier crawl returned; nil for a list crawl.
-    public var ending: FrontierCrawlSummary.Ending?
+    public var ending: CrawlEnding?
     /// Attempts a frontier crawl will retry; nil for a list crawl.
     public var retries: Int?
     /// What the frontier holds after the crawl; nil for a list crawl.
@@ -36,16 +47,6 @@ public struct CrawlSummary: Sendable, Equatable, Codable {
         self.records = records
         self.bytes = bytes
         self.elapsed = elapsed
-    }
-
-    /// The summary of a frontier crawl's run, with what its frontier holds afterwards.
-    public init(_ run: FrontierCrawlSummary, concurrency: Int, state: FrontierStatus) {
-        self.init(
-            engine: .async, concurrency: concurrency, pages: run.done + run.failed, failed: run.failed,
-            records: run.records, bytes: run.bytes, elapsed: run.elapsed)
-        ending = run.ending
-        retries = run.retries
-        self.state = state
     }
 
     /// Pages crawled without failure.
@@ -129,7 +130,7 @@ public struct CrawlSummary: Sendable, Equatable, Codable {
             pages: try container.decode(Int.self, forKey: .pages), failed: try container.decode(Int.self, forKey: .failed),
             records: try container.decode(Int.self, forKey: .records), bytes: try container.decode(Int.self, forKey: .bytes),
             elapsed: .nanoseconds(Int64((seconds.isFinite ? min(max(seconds, 0), 1e9) : 0) * 1e9)))
-        ending = try container.decodeIfPresent(String.self, forKey: .ending).flatMap(FrontierCrawlSummary.Ending.init(rawValue:))
+        ending = try container.decodeIfPresent(String.self, forKey: .ending).flatMap(CrawlEnding.init(rawValue:))
         retries = try container.decodeIfPresent(Int.self, forKey: .retries)
         if let pending = try container.decodeIfPresent(Int.self, forKey: .pending), let done = try container.decodeIfPresent(Int.self, forKey: .done) {
             state = FrontierStatus(pending: pending, done: done)

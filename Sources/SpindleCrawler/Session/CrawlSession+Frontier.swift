@@ -66,8 +66,7 @@ extension CrawlSession {
         try records.finish()
         if let error = outputError.withLock({ $0 }) { throw error }
 
-        var summary = CrawlSummary(run, concurrency: options.concurrency, state: try await frontier.status())
-        summary.engine = options.engine
+        let summary = CrawlSummary(run, engine: options.engine, concurrency: options.concurrency, state: try await frontier.status())
         if !quiet {
             FileHandle.standardError.write(Data("crawled \(summary.text)\n".utf8))
         }
