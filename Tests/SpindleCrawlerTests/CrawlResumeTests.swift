@@ -72,13 +72,15 @@ struct CrawlResumeTests {
         }
     }
 
-    @Test("a second Ctrl-C stops at once, even with a page stalled; the page is pending again on resume")
-    func secondInterruptStopsAtOnce() async throws {
+    @Test(
+        "a second Ctrl-C stops at once, even with a page stalled; the page is pending again on resume",
+        arguments: [CrawlEngineKind.async, .threads, .pool, .pipeline])
+    func secondInterruptStopsAtOnce(engine: CrawlEngineKind) async throws {
         let directory = try CrawlTestDirectory()
         try await withBlogSite(BlogSiteConfiguration(pages: 1, faults: true)) { site in
             let state = directory.path("crawl.sqlite")
             let stall = site.url(for: .stall).absoluteString
-            let crawl = try SpindleProcess(["crawl", "--state", state, "--timeout", "60s", "--quiet", "--output", directory.path("run.jsonl"), stall])
+            let crawl = try SpindleProcess(["crawl", "--engine", engine.rawValue, "--state", state, "--timeout", "60s", "--quiet", "--output", directory.path("run.jsonl"), stall])
             try await crawl.waitUntil { site.requestLog.requests(to: BlogSiteFault.stall.path) == 1 }
             let start = ContinuousClock.now
             crawl.kill(SIGINT)

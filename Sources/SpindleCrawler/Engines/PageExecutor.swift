@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import NIOConcurrencyHelpers
 import Spindle
 
 /// Where an engine runs the pages of a ``FrontierCrawl``: the crawl schedules (leases, per-host
@@ -63,7 +64,14 @@ final class PageExecutor: Sendable {
         case .task:
             return try await fetcher.fetch(url)
         default:
-            return try await run(fetch: true) { try fetcher.fetchBlocking(url) }
+            // Cancelling the page's task (an immediate stop) cancels the fetch on the engine's
+            // thread too, so a stalled server does not hold the stop up.
+            let fetch = CancellableFetch()
+            return try await withTaskCancellationHandler {
+                try await run(fetch: true) { try fetch.run(url, with: fetcher) }
+            } onCancel: {
+                fetch.cancel()
+            }
         }
     }
 
@@ -142,5 +150,45 @@ final class PageExecutor: Sendable {
             thread.name = "\(name)-\(index)"
             thread.start()
         }
+    }
+}
+
+/// A fetch that an engine's thread waits for and the page's task can cancel: the thread runs
+/// it as a task of its own and blocks until it ends; ``cancel()`` cancels that task, or stops
+/// it from starting.
+private final class CancellableFetch: Sendable {
+    private let state = NIOLockedValueBox<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+
+    /// Fetches `url`, blocking the calling thread (never a task's: see ``Fetcher/fetchBlocking(_:)``).
+    ///
+    /// - Throws: `CancellationError` when cancelled before it started; what the fetch throws.
+    func run(_ url: URL, with fetcher: Fetcher) throws -> FetchedPage {
+        let result = NIOLockedValueBox<Result<FetchedPage, any Error>>(.failure(CancellationError()))
+        let done = DispatchSemaphore(value: 0)
+        let started = state.withLockedValue { state in
+            guard !state.cancelled else { return false }
+            state.task = Task.detached {
+                do {
+                    let page = try await fetcher.fetch(url)
+                    result.withLockedValue { $0 = .success(page) }
+                } catch {
+                    result.withLockedValue { $0 = .failure(error) }
+                }
+                done.signal()
+            }
+            return true
+        }
+        guard started else { throw CancellationError() }
+        done.wait()
+        return try result.withLockedValue { $0 }.get()
+    }
+
+    /// Cancels the fetch, or keeps it from starting.
+    func cancel() {
+        let task = state.withLockedValue { state in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
     }
 }
