@@ -38,6 +38,21 @@ struct CrawlInputTests {
         }
     }
 
+    @Test("a URL list file is read with the system's reason when it cannot be, and names itself in errors")
+    func urlListFile() throws {
+        #expect(throws: CrawlInputError("cannot read '/nonexistent-dir/urls.txt': No such file or directory")) {
+            try PageTask.tasks(fromFile: "/nonexistent-dir/urls.txt")
+        }
+        let directory = try CrawlTestDirectory()
+        let path = directory.path("urls.txt")
+        try Data("http://a.test/1\nftp://a.test/2\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: CrawlInputError("\(path):2: 'ftp://a.test/2' is not an http(s) URL: the scheme 'ftp' is not supported")) {
+            try PageTask.tasks(fromFile: path)
+        }
+        try Data([0x68, 0xFF, 0xFE]).write(to: URL(fileURLWithPath: path))
+        #expect(throws: CrawlInputError("cannot read '\(path)' as UTF-8 text")) { try PageTask.tasks(fromFile: path) }
+    }
+
     @Test("engine options out of range name the option and the range")
     func optionRanges() {
         #expect(throws: CrawlInputError("concurrency must be between 1 and 1000, got 0")) { try CrawlEngineOptions(concurrency: 0).validate() }

@@ -159,26 +159,16 @@ struct CrawlCommand: AsyncParsableCommand {
     func pageTasks() throws(CrawlInputError) -> [PageTask] {
         var tasks = try urls.map { text throws(CrawlInputError) in try PageTask(parsing: text) }
         if let urlsFrom {
-            tasks += try PageTask.tasks(fromList: try Self.readList(urlsFrom), source: urlsFrom)
+            do {
+                tasks += try PageTask.tasks(fromFile: urlsFrom)
+            } catch {
+                throw CrawlInputError("--urls-from: \(error.description)")
+            }
         }
         guard !tasks.isEmpty else {
             throw CrawlInputError(urlsFrom.map { "no URLs to crawl: '\($0)' lists none" } ?? "give at least one URL to crawl, or --urls-from FILE")
         }
         return tasks
-    }
-
-    private static func readList(_ path: String) throws(CrawlInputError) -> String {
-        // open(2) first, for the system's reason when the file cannot be read.
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            throw CrawlInputError("--urls-from: cannot read '\(path)': \(String(cString: strerror(errno)))")
-        }
-        close(descriptor)
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CrawlInputError("--urls-from: cannot read '\(path)' as UTF-8 text")
-        }
     }
 }
 
