@@ -23,7 +23,7 @@ struct CrawlFrontierFaultTests {
             )
             let events = EventLog()
             // A read timeout the stalled body hits; a total one a 20 MiB body on a busy machine does not (it must end "body too large").
-            let configuration = FrontierCrawl.fetchConfiguration(FetchConfiguration(readTimeout: .seconds(2), totalTimeout: .seconds(20)))
+            let configuration = options.fetchConfiguration(FetchConfiguration(readTimeout: .seconds(2), totalTimeout: .seconds(20)))
             let summary = try await withFetcher(configuration) { fetcher in
                 try await FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options).run(
                     seeds: [FrontierEntry(try CanonicalURL(site.url(path: "/faults/"))), FrontierEntry(try CanonicalURL(site.listPageURL(1)))],
@@ -90,7 +90,7 @@ struct CrawlFrontierFaultTests {
                 let events = EventLog()
                 let stop = CrawlStopSignal()
                 let fastHost = try CanonicalURL(fast.baseURL).authority
-                let summary = try await withFetcher(FrontierCrawl.fetchConfiguration(FetchConfiguration(totalTimeout: .seconds(60)))) { fetcher in
+                let summary = try await withFetcher(options.fetchConfiguration(FetchConfiguration(totalTimeout: .seconds(60)))) { fetcher in
                     try await FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options).run(seeds: slowSeeds + fastSeeds, stop: stop) { event in
                         events.record(event)
                         if events.doneHosts().filter({ $0 == fastHost }).count == 20 { stop.requestImmediateStop() }
@@ -111,7 +111,7 @@ struct CrawlFrontierFaultTests {
             let seeds = try (1...4).map { FrontierEntry(try CanonicalURL(site.listPageURL($0))) }
             let options = FrontierCrawlOptions(concurrency: 4, perHost: 4, delay: .milliseconds(delayMilliseconds), scope: try CrawlScope())
             let events = EventLog()
-            _ = try await withFetcher(FrontierCrawl.fetchConfiguration()) { fetcher in
+            _ = try await withFetcher(options.fetchConfiguration()) { fetcher in
                 try await FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options).run(seeds: seeds, observer: events.record)
             }
             let starts = events.allAttemptTimes().sorted()
@@ -131,13 +131,13 @@ struct CrawlFrontierFaultTests {
     @Test("bad options are refused with the option named")
     func badOptions() async throws {
         let frontier = MemoryFrontier()
-        try await withFetcher(FrontierCrawl.fetchConfiguration()) { fetcher in
-            let options = FrontierCrawlOptions(perHost: 0, scope: try CrawlScope())
-            await #expect(throws: CrawlInputError("--per-host must be at least 1, got 0")) {
+        let options = FrontierCrawlOptions(perHost: 0, scope: try CrawlScope())
+        try await withFetcher(options.fetchConfiguration()) { fetcher in
+            await #expect(throws: CrawlInputError("perHost must be at least 1, got 0")) {
                 _ = try await FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options).run(seeds: [])
             }
         }
-        #expect(throws: CrawlInputError("--include: '(' is not a valid regular expression")) {
+        #expect(throws: CrawlInputError("include pattern '(' is not a valid regular expression")) {
             _ = try CrawlScope(include: ["("])
         }
     }

@@ -38,6 +38,21 @@ struct CrawlInputTests {
         }
     }
 
+    @Test("a URL list file is read with the system's reason when it cannot be, and names itself in errors")
+    func urlListFile() throws {
+        #expect(throws: CrawlInputError("cannot read '/nonexistent-dir/urls.txt': No such file or directory")) {
+            try PageTask.tasks(fromFile: "/nonexistent-dir/urls.txt")
+        }
+        let directory = try CrawlTestDirectory()
+        let path = directory.path("urls.txt")
+        try Data("http://a.test/1\nftp://a.test/2\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: CrawlInputError("\(path):2: 'ftp://a.test/2' is not an http(s) URL: the scheme 'ftp' is not supported")) {
+            try PageTask.tasks(fromFile: path)
+        }
+        try Data([0x68, 0xFF, 0xFE]).write(to: URL(fileURLWithPath: path))
+        #expect(throws: CrawlInputError("cannot read '\(path)' as UTF-8 text")) { try PageTask.tasks(fromFile: path) }
+    }
+
     @Test("engine options out of range name the option and the range")
     func optionRanges() {
         #expect(throws: CrawlInputError("concurrency must be between 1 and 1000, got 0")) { try CrawlEngineOptions(concurrency: 0).validate() }
@@ -63,14 +78,34 @@ struct CrawlInputTests {
         #expect(summary(pages: 0, failed: 0).exitStatus == 1)
     }
 
-    @Test("the JSON summary has its keys in a fixed order")
+    @Test("the JSON summary is one object with sorted keys, and decodes back")
     func summaryJSON() throws {
-        let summary = CrawlSummary(engine: .pipeline, concurrency: 3, pages: 50, failed: 1, records: 980, bytes: 123_456, elapsed: .milliseconds(500))
-        #expect(summary.jsonText(peakResidentMegabytes: 41.25) == """
-            {"engine":"pipeline","concurrency":3,"pages":50,"succeeded":49,"failed":1,"records":980,"bytes":123456,\
-            "seconds":0.5000,"pages_per_second":100.00,"peak_rss_mb":41.2}
+        var summary = CrawlSummary(engine: .pipeline, concurrency: 3, pages: 50, failed: 1, records: 980, bytes: 123_456, elapsed: .milliseconds(500))
+        summary.peakResidentMegabytes = 41.25
+        #expect(try summary.json() == """
+            {"bytes":123456,"concurrency":3,"engine":"pipeline","failed":1,"pages":50,"pages_per_second":100,\
+            "peak_rss_mb":41.3,"records":980,"seconds":0.5,"succeeded":49}
             """)
+        let decoded = try JSONDecoder().decode(CrawlSummary.self, from: Data(try summary.json().utf8))
+        #expect(decoded.pages == 50 && decoded.failed == 1 && decoded.records == 980 && decoded.elapsed == .milliseconds(500))
         #expect(summary.text == "50 pages (49 crawled, 1 failed), 980 records in 0.50 s: 100.0 pages/s [pipeline, concurrency 3]")
+    }
+
+    @Test("a frontier crawl's summary adds how it ended, its retries and its state")
+    func frontierSummaryJSON() throws {
+        var run = FrontierCrawlSummary(ending: .stopped)
+        run.done = 9
+        run.failed = 1
+        run.retries = 2
+        run.records = 40
+        run.elapsed = .seconds(2)
+        let summary = CrawlSummary(run, concurrency: 4, state: FrontierStatus(pending: 5, done: 9, failed: 1, records: 40))
+        #expect(try summary.json() == """
+            {"bytes":0,"concurrency":4,"done":9,"ending":"stopped","engine":"async","failed":1,"pages":10,\
+            "pages_per_second":5,"pending":5,"records":40,"retries":2,"seconds":2,"succeeded":9}
+            """)
+        #expect(summary.text == "10 pages (9 done, 1 failed, 2 retries), 40 records in 2.00 s [stopped]; state: pending 5, leased 0, done 9, failed 1, records 40")
+        #expect(summary.exitStatus == 0)
     }
 
     @Test("the progress line shows pages, failures, rate and queue depths")

@@ -13,19 +13,21 @@ struct CrawlResumeTests {
     /// 25 list pages × (1 + 19 posts) = 500 pages, 20 ms each.
     static let site = BlogSiteConfiguration(pages: 25, postsPerPage: 19, latency: .milliseconds(20))
 
-    static func arguments(state: String, output: String, site: BlogSite) -> [String] {
+    static func arguments(state: String, output: String, site: BlogSite, engine: CrawlEngineKind = .async) -> [String] {
         [
-            "crawl", "--state", state, "--follow", follow, "--select", "a.post-item-title", "--concurrency", "8",
+            "crawl", "--engine", engine.rawValue, "--state", state, "--follow", follow, "--select", "a.post-item-title", "--concurrency", "8",
             "--per-host", "8", "--quiet", "--output", output, site.listPageURL(1).absoluteString,
         ]
     }
 
-    @Test("SIGKILL mid-crawl, then the same command: the export is exactly the expected records; no page fetched more than once beyond those in flight")
-    func resumeAfterKill() async throws {
+    @Test(
+        "SIGKILL mid-crawl, then the same command: the export is exactly the expected records; no page fetched more than once beyond those in flight",
+        arguments: [CrawlEngineKind.async, .threads, .pipeline])
+    func resumeAfterKill(engine: CrawlEngineKind) async throws {
         let directory = try CrawlTestDirectory()
         try await withBlogSite(Self.site) { site in
             let state = directory.path("crawl.sqlite")
-            let arguments = Self.arguments(state: state, output: directory.path("run.jsonl"), site: site)
+            let arguments = Self.arguments(state: state, output: directory.path("run.jsonl"), site: site, engine: engine)
             let crawl = try SpindleProcess(arguments)
             try await crawl.waitUntil { site.requestLog.totalRequests >= 250 }
             crawl.kill(SIGKILL)
@@ -70,13 +72,15 @@ struct CrawlResumeTests {
         }
     }
 
-    @Test("a second Ctrl-C stops at once, even with a page stalled; the page is pending again on resume")
-    func secondInterruptStopsAtOnce() async throws {
+    @Test(
+        "a second Ctrl-C stops at once, even with a page stalled; the page is pending again on resume",
+        arguments: [CrawlEngineKind.async, .threads, .pool, .pipeline])
+    func secondInterruptStopsAtOnce(engine: CrawlEngineKind) async throws {
         let directory = try CrawlTestDirectory()
         try await withBlogSite(BlogSiteConfiguration(pages: 1, faults: true)) { site in
             let state = directory.path("crawl.sqlite")
             let stall = site.url(for: .stall).absoluteString
-            let crawl = try SpindleProcess(["crawl", "--state", state, "--timeout", "60s", "--quiet", "--output", directory.path("run.jsonl"), stall])
+            let crawl = try SpindleProcess(["crawl", "--engine", engine.rawValue, "--state", state, "--timeout", "60s", "--quiet", "--output", directory.path("run.jsonl"), stall])
             try await crawl.waitUntil { site.requestLog.requests(to: BlogSiteFault.stall.path) == 1 }
             let start = ContinuousClock.now
             crawl.kill(SIGINT)
@@ -90,7 +94,7 @@ struct CrawlResumeTests {
         }
     }
 
-    @Test("bad input: a file that is not a crawl state, --export without --state, another engine with --follow")
+    @Test("bad input: a file that is not a crawl state, --export without --state, a bad --follow or --include")
     func badInput() async throws {
         let directory = try CrawlTestDirectory()
         let notState = directory.path("notes.sqlite")
@@ -103,10 +107,6 @@ struct CrawlResumeTests {
         let noState = try await SpindleExecutable.run(["crawl", "--export", directory.path("out.jsonl")])
         #expect(noState.status == 64)
         #expect(noState.standardError.contains("--status and --export read a crawl state file: add --state FILE"))
-
-        let engine = try await SpindleExecutable.run(["crawl", "--engine", "threads", "--follow", "a", "http://127.0.0.1:9/"])
-        #expect(engine.status == 64)
-        #expect(engine.standardError.contains("--engine threads cannot drive a frontier crawl"))
 
         let selector = try await SpindleExecutable.run(["crawl", "--follow", "a[", "http://127.0.0.1:9/"])
         #expect(selector.status == 64)

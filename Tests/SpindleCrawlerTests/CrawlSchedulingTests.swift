@@ -55,6 +55,6 @@ struct CrawlSchedulingTests {
             #expect(scope.admitting(URL(string: link)!)?.string == expected, "\(link)")
         }
         #expect(try CrawlScope().admitting(URL(string: "https://anywhere.test/x")!) != nil, "no hosts given: any host")
-        #expect(throws: CrawlInputError("--exclude: '[a' is not a valid regular expression")) { try CrawlScope(exclude: ["[a"]) }
+        #expect(throws: CrawlInputError("exclude pattern '[a' is not a valid regular expression")) { try CrawlScope(exclude: ["[a"]) }
     }
 }

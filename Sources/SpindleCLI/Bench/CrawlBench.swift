@@ -163,15 +163,11 @@ struct CrawlBench: AsyncParsableCommand {
 
     /// Crawls `urls` in this process and returns the summary and the links found.
     private func crawlInProcess(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (CrawlSummary, Set<SiteLink>) {
-        try await withFetcher(FetchConfiguration(maxConnectionsPerHost: max(100, concurrency))) { fetcher in
-            let crawler = Crawler(
-                engine: engine,
-                processor: PageProcessor(fetcher: fetcher, extraction: .selection(try CSSSelector("a.post-item-title"))),
-                options: CrawlEngineOptions(concurrency: concurrency))
-            let sink = CollectingOutcomeSink()
-            let summary = try await crawler.run(urls.map { PageTask(url: $0) }, sink: sink)
-            return (summary, Set(sink.records.compactMap(SiteLink.init)))
-        }
+        let records = MemoryRecordSink()
+        let result = try await CrawlSession(quiet: true, showsProgress: false, records: records).run(
+            urls.map { PageTask(url: $0) }, engine: engine, options: CrawlEngineOptions(concurrency: concurrency),
+            extraction: .selection(try CSSSelector("a.post-item-title")))
+        return (result.summary, Set(records.records.compactMap(SiteLink.init)))
     }
 
     // MARK: many pages, no latency

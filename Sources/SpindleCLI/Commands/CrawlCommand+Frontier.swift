@@ -1,17 +1,12 @@
 import ArgumentParser
 import Foundation
-import Logging
 import SpindleCrawler
-import Synchronization
 
 /// `spindle crawl` with a frontier: `--state`, link following, politeness, retries, resume,
 /// `--export` and `--status`.
 extension CrawlCommand {
     func validateFrontierCrawl() throws {
         guard frontierArguments.isFrontierCrawl else { return }
-        if engine != .async {
-            throw ValidationError("--engine \(engine.rawValue) cannot drive a frontier crawl (--state, --follow and the politeness options run on the async engine); leave --engine out")
-        }
         if let state = frontierArguments.state, state != ":memory:" {
             let stateFiles = SQLiteFrontier.files(ofStateAt: state)
             for (option, path) in [("--output", output), ("--export", frontierArguments.export ?? "-")]
@@ -26,32 +21,29 @@ extension CrawlCommand {
         urls.isEmpty && urlsFrom == nil && (frontierArguments.status || frontierArguments.export != nil)
     }
 
-    func runFrontierCrawl() async throws {
+    /// Opens the frontier the options name, crawls into it (unless only --status or --export is
+    /// asked for), then exports and prints its status as asked; nil when nothing was crawled.
+    func runFrontierCrawl(_ session: CrawlSession) async throws -> CrawlSession.Result? {
         let arguments = frontierArguments
-        let logger = Logger(label: "spindle.crawl")
-        let limits = FrontierLimits(maxPages: arguments.maxPages, maxDepth: arguments.maxDepth)
         let frontier: any Frontier
         do {
-            frontier = try await openFrontier(limits: limits, logger: logger)
+            frontier = try await openFrontier(limits: FrontierLimits(maxPages: arguments.maxPages, maxDepth: arguments.maxDepth), logger: session.logger)
         } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode.failure
         }
-        if let sqlite = frontier as? SQLiteFrontier, sqlite.recoveredLeases > 0, !quiet {
-            logger.notice("resuming \(sqlite.path): \(sqlite.recoveredLeases) URLs a stopped crawl had in flight are pending again")
-        }
-        var exitStatus: Int32 = 0
+        var result: CrawlSession.Result?
         do {
             if !onlyReadsState {
-                exitStatus = try await crawl(frontier, logger: logger)
+                let seeds = try pageTasks().map { task in FrontierEntry(try CanonicalURL(task.url, sortQuery: arguments.sortQuery)) }
+                result = try await session.run(frontier: frontier, seeds: seeds, options: try frontierOptions(seeds: seeds), fetch: fetchConfiguration)
             }
             if let export = arguments.export {
-                let count = try await Self.export(frontier, to: export)
+                let count = try await CrawlSession.export(frontier, to: export)
                 if !quiet { FileHandle.standardError.write(Data("exported \(count) records to \(export)\n".utf8)) }
             }
             if arguments.status {
-                let status = try await frontier.status()
-                FileHandle.standardOutput.write(Data("\(status)\n".utf8))
+                FileHandle.standardOutput.write(Data("\(try await frontier.status())\n".utf8))
                 for failed in try await frontier.urls(in: .failed, limit: 20) {
                     FileHandle.standardOutput.write(Data("failed \(failed.url): \(failed.lastError ?? "unknown reason")\n".utf8))
                 }
@@ -61,18 +53,17 @@ extension CrawlCommand {
             throw error
         }
         try await frontier.close()
-        if exitStatus != 0 { throw ExitCode(exitStatus) }
+        return result
     }
 
-    /// Crawls into `frontier`; returns the exit status.
-    private func crawl(_ frontier: any Frontier, logger: Logger) async throws -> Int32 {
+    /// The crawl's options; links may lead to the --allow-host hosts, by default the seeds'.
+    private func frontierOptions(seeds: [FrontierEntry]) throws -> FrontierCrawlOptions {
         let arguments = frontierArguments
-        let seeds = try pageTasks().map { task in
-            FrontierEntry(try CanonicalURL(task.url, sortQuery: arguments.sortQuery))
-        }
         let allowed = arguments.allowHosts.isEmpty ? Set(seeds.map(\.url.authority)) : Set(arguments.allowHosts)
-        let options = FrontierCrawlOptions(
+        return FrontierCrawlOptions(
+            engine: engine,
             concurrency: concurrency,
+            parsers: parsers,
             perHost: arguments.perHost ?? 4,
             delay: arguments.delay?.duration ?? .zero,
             obeyRobots: !arguments.ignoreRobots,
@@ -81,147 +72,5 @@ extension CrawlCommand {
             follow: try arguments.follow.map { try CSSSelector($0) },
             scope: try CrawlScope(allowedHosts: allowed, include: arguments.include, exclude: arguments.exclude, sortQuery: arguments.sortQuery)
         )
-        let records: any RecordSink
-        do {
-            records = try RecordSinks.open(path: output, shape: options.extraction.shape)
-        } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\nUsage: spindle \(Self.usageString())\n".utf8))
-            throw ExitCode.validationFailure
-        }
-        if output != "-", frontier is SQLiteFrontier {
-            // A resumed crawl's file ends holding every record once: the records of earlier runs
-            // come from the state (a killed run may not have written its last ones out), this
-            // run's follow as their pages are stored.
-            do {
-                _ = try await Self.writeStoredRecords(of: frontier, to: records)
-            } catch {
-                try? records.finish()
-                throw error
-            }
-        }
-        // The progress line counts this run's work: what the state has left, and what is found.
-        _ = try await frontier.add(seeds)
-        let left = try await frontier.status()
-        let progress = CrawlProgress(total: left.pending + left.leased)
-        let progressLine = ProgressLine(progress: progress, enabled: !quiet && ProgressLine.standardErrorIsTerminal)
-        let stop = CrawlStopSignal()
-        let outputError = Mutex<(any Error)?>(nil)
-        let quiet = quiet
-        let signals = CrawlStopSignals(stop: stop) { level, number in
-            let name = number == SIGINT ? "interrupt" : "SIGTERM"
-            progressLine.withLineCleared {
-            switch level {
-            case .graceful:
-                logger.notice("\(name): finishing the pages in flight, then stopping (again to stop at once; the crawl resumes from its state)")
-            default:
-                logger.notice("\(name) again: stopping now (the crawl resumes from its state)")
-            }
-            }
-        }
-        defer { signals.cancel() }
-
-        let summary: FrontierCrawlSummary
-        progress.markStarted()
-        progressLine.start()
-        defer {
-            progress.markFinished()
-            progressLine.stop()
-        }
-        do {
-            summary = try await withFetcher(FrontierCrawl.fetchConfiguration(fetchConfiguration, perHost: options.perHost)) { fetcher in
-                try await FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options).run(seeds: seeds, stop: stop) { event in
-                    switch event {
-                    case .done(_, let pageRecords, let bytes, let added):
-                        progress.addToTotal(added)
-                        progress.recordPage(failed: false, records: pageRecords.count, bytes: bytes)
-                        guard !pageRecords.isEmpty else { return }
-                        do {
-                            try records.write(pageRecords)
-                        } catch {
-                            let first = outputError.withLock { stored in
-                                defer { if stored == nil { stored = error } }
-                                return stored == nil
-                            }
-                            if first { stop.requestStop() }
-                        }
-                    case .failed(let url, let reason):
-                        progress.recordPage(failed: true)
-                        progressLine.withLineCleared { logger.warning("failed \(url): \(reason)") }
-                    case .retrying(let url, let reason, let notBefore):
-                        if !quiet {
-                            progressLine.withLineCleared {
-                                logger.info("retrying \(url) in \(String(format: "%.1f", max(0, notBefore.timeIntervalSinceNow))) s: \(reason)")
-                            }
-                        }
-                    case .note(let note):
-                        if !quiet { progressLine.withLineCleared { logger.notice("\(note)") } }
-                    default:
-                        break
-                    }
-                }
-            }
-        } catch {
-            try? records.finish()
-            throw error
-        }
-        progress.markFinished()
-        progressLine.stop()
-        try records.finish()
-        if let error = outputError.withLock({ $0 }) { throw error }
-
-        let status = try await frontier.status()
-        if !quiet {
-            let line = "crawled \(summary.done + summary.failed) pages (\(summary.done) done, \(summary.failed) failed, \(summary.retries) retries), "
-                + "\(summary.records) records in \(String(format: "%.2f", Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18)) s"
-                + " [\(summary.ending.rawValue)]; state: \(status)\n"
-            FileHandle.standardError.write(Data(line.utf8))
-        }
-        if jsonSummary {
-            let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
-            var fields = [
-                "\"ending\":\"\(summary.ending.rawValue)\"", "\"concurrency\":\(concurrency)", "\"pages\":\(summary.done + summary.failed)",
-                "\"succeeded\":\(summary.done)", "\"failed\":\(summary.failed)", "\"retries\":\(summary.retries)",
-                "\"records\":\(summary.records)", "\"bytes\":\(summary.bytes)", "\"seconds\":\(String(format: "%.4f", seconds))",
-                "\"pages_per_second\":\(String(format: "%.2f", seconds > 0 ? Double(summary.done + summary.failed) / seconds : 0))",
-                "\"pending\":\(status.pending)", "\"done\":\(status.done)",
-            ]
-            if let peak = ProcessMemory.peakResidentMegabytes() { fields.append("\"peak_rss_mb\":\(String(format: "%.1f", peak))") }
-            let line = Data(("{" + fields.joined(separator: ",") + "}\n").utf8)
-            (output == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(line)
-        }
-        if summary.ending != .finished, let number = signals.received {
-            return 128 + number
-        }
-        return status.done > 0 ? 0 : 1
-    }
-
-    /// Writes every record of `frontier` to `path` as JSON Lines, in the order stored.
-    private static func export(_ frontier: any Frontier, to path: String) async throws -> Int {
-        let sink = try RecordSinks.open(path: path, shape: .page)
-        let count: Int
-        do {
-            count = try await writeStoredRecords(of: frontier, to: sink)
-        } catch {
-            try? sink.finish()
-            throw error
-        }
-        try sink.finish()
-        return count
-    }
-
-    /// Writes every record `frontier` holds to `sink`, in the order stored; returns how many.
-    private static func writeStoredRecords(of frontier: any Frontier, to sink: any RecordSink) async throws -> Int {
-        var count = 0
-        var batch: [CrawlRecord] = []
-        try await frontier.forEachRecord { record in
-            batch.append(record)
-            count += 1
-            if batch.count == 500 {
-                try sink.write(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
-        try sink.write(batch)
-        return count
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import SpindleCrawler
 
 /// `spindle crawl`: fetches pages with one of the course's crawler designs and writes one record
@@ -15,7 +14,8 @@ struct CrawlCommand: AsyncParsableCommand {
             "title"}. Records go to standard output as JSON Lines, or to a .jsonl or .csv file \
             (CSV: header row, RFC 4180 quoting).
 
-            Engines (every one yields the same records; --concurrency bounds each alike):
+            Engines (every one yields the same records and works with every frontier: memory, \
+            --state FILE, --frontier postgres://…; --concurrency bounds each alike):
               sequential      one page at a time (the course's single_thread)
               threads         a thread per page, at most --concurrency (multi_thread)
               pool            thread pool: map to fetch, submit + asCompleted to parse
@@ -110,66 +110,39 @@ struct CrawlCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if frontierArguments.isFrontierCrawl {
-            try await runFrontierCrawl()
-            return
-        }
-        let tasks = try pageTasks()
-        let extraction = try extraction()
-        let records: any RecordSink
+        let session = CrawlSession(output: output, quiet: quiet, trapsSignals: true)
+        let result: CrawlSession.Result?
         do {
-            records = try RecordSinks.open(path: output, shape: extraction.shape)
-        } catch {
+            if frontierArguments.isFrontierCrawl {
+                result = try await runFrontierCrawl(session)
+            } else {
+                result = try await session.run(try pageTasks(), engine: engine, options: engineOptions, extraction: try extraction(), fetch: fetchConfiguration)
+            }
+        } catch let error as CrawlInputError {
             // Thrown from run(), a ValidationError would print the root command's usage.
             FileHandle.standardError.write(Data("Error: \(error)\nUsage: spindle \(Self.usageString())\n".utf8))
             throw ExitCode.validationFailure
         }
-        let logger = Logger(label: "spindle.crawl")
-        let progress = CrawlProgress(total: tasks.count)
-        let progressLine = ProgressLine(progress: progress, enabled: !quiet && ProgressLine.standardErrorIsTerminal)
-        let sink = RecordOutcomeSink(records: records) { failure in
-            progressLine.withLineCleared { logger.warning("failed \(failure.url): \(failure.reason)") }
-        }
-        logger.debug("crawling \(tasks.count) pages with the \(engine.rawValue) engine, concurrency \(concurrency)")
-
-        progressLine.start()
-        let summary: CrawlSummary
-        do {
-            summary = try await withFetcher(fetchConfiguration) { fetcher in
-                let crawler = Crawler(engine: engine, processor: PageProcessor(fetcher: fetcher, extraction: extraction), options: engineOptions)
-                return try await crawler.run(tasks, sink: sink, progress: progress)
-            }
-        } catch {
-            progressLine.stop()
-            try? records.finish()
-            throw error
-        }
-        progressLine.stop()
-        try records.finish()
-
-        if !quiet {
-            FileHandle.standardError.write(Data("crawled \(summary.text)\n".utf8))
-        }
+        guard let result else { return }
         if jsonSummary {
-            let line = Data((summary.jsonText(peakResidentMegabytes: ProcessMemory.peakResidentMegabytes()) + "\n").utf8)
+            var summary = result.summary
+            summary.peakResidentMegabytes = ProcessMemory.peakResidentMegabytes()
+            let line = Data((try summary.json() + "\n").utf8)
             (output == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(line)
         }
-        if summary.exitStatus != 0 {
-            throw ExitCode(summary.exitStatus)
-        }
+        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
     }
 
     private var engineOptions: CrawlEngineOptions {
         CrawlEngineOptions(concurrency: concurrency, parsers: parsers)
     }
 
-    /// Connections per host at least the concurrency, so no page waits inside the fetcher for
-    /// a connection; the read and connect timeouts never longer than the whole fetch's.
+    /// The read and connect timeouts never longer than the whole fetch's (the crawl's options
+    /// add the connections per host).
     var fetchConfiguration: FetchConfiguration {
         var configuration = FetchConfiguration(totalTimeout: timeout.duration)
         configuration.readTimeout = min(configuration.readTimeout, timeout.duration)
         configuration.connectTimeout = min(configuration.connectTimeout, timeout.duration)
-        configuration.maxConnectionsPerHost = max(configuration.maxConnectionsPerHost, concurrency)
         return configuration
     }
 
@@ -186,26 +159,16 @@ struct CrawlCommand: AsyncParsableCommand {
     func pageTasks() throws(CrawlInputError) -> [PageTask] {
         var tasks = try urls.map { text throws(CrawlInputError) in try PageTask(parsing: text) }
         if let urlsFrom {
-            tasks += try PageTask.tasks(fromList: try Self.readList(urlsFrom), source: urlsFrom)
+            do {
+                tasks += try PageTask.tasks(fromFile: urlsFrom)
+            } catch {
+                throw CrawlInputError("--urls-from: \(error.description)")
+            }
         }
         guard !tasks.isEmpty else {
             throw CrawlInputError(urlsFrom.map { "no URLs to crawl: '\($0)' lists none" } ?? "give at least one URL to crawl, or --urls-from FILE")
         }
         return tasks
-    }
-
-    private static func readList(_ path: String) throws(CrawlInputError) -> String {
-        // open(2) first, for the system's reason when the file cannot be read.
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            throw CrawlInputError("--urls-from: cannot read '\(path)': \(String(cString: strerror(errno)))")
-        }
-        close(descriptor)
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw CrawlInputError("--urls-from: cannot read '\(path)' as UTF-8 text")
-        }
     }
 }
 

@@ -85,10 +85,10 @@ struct CrawlFrontierArguments: ParsableArguments {
                 throw ValidationError("--follow: \(error.description)")
             }
         }
-        do {
-            _ = try CrawlScope(include: include, exclude: exclude)
-        } catch {
-            throw ValidationError(error.description)
+        for (option, patterns) in [("--include", include), ("--exclude", exclude)] {
+            for pattern in patterns where (try? CrawlScope(include: [pattern])) == nil {
+                throw ValidationError("\(option): '\(pattern)' is not a valid regular expression")
+            }
         }
     }
 }

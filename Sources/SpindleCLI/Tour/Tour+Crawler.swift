@@ -97,14 +97,10 @@ extension TourSections {
 
     /// Crawls `urls` for `a.post-item-title` links with `engine` and returns the links found.
     private static func crawl(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (Set<SiteLink>, CrawlSummary) {
-        try await withFetcher(FetchConfiguration(maxConnectionsPerHost: max(100, concurrency))) { fetcher in
-            let crawler = Crawler(
-                engine: engine,
-                processor: PageProcessor(fetcher: fetcher, extraction: .selection(try CSSSelector("a.post-item-title"))),
-                options: CrawlEngineOptions(concurrency: concurrency))
-            let sink = CollectingOutcomeSink()
-            let summary = try await crawler.run(urls.map { PageTask(url: $0) }, sink: sink)
-            return (Set(sink.records.compactMap(SiteLink.init)), summary)
-        }
+        let records = MemoryRecordSink()
+        let result = try await CrawlSession(quiet: true, showsProgress: false, records: records).run(
+            urls.map { PageTask(url: $0) }, engine: engine, options: CrawlEngineOptions(concurrency: concurrency),
+            extraction: .selection(try CSSSelector("a.post-item-title")))
+        return (Set(records.records.compactMap(SiteLink.init)), result.summary)
     }
 }

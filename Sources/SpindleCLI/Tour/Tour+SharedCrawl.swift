@@ -25,14 +25,16 @@ extension TourSections {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let outputs = (1...2).map { folder.appendingPathComponent("worker-\($0).jsonl").path }
+        // One record per page, so each worker's file is its share of the pages. The first list
+        // page links 20 posts at once: the crawl fans out, and each worker (4 pages at a time)
+        // leaves work for the other.
         let (statuses, elapsed) = try await tour.time {
             try await withThrowingTaskGroup(of: Int32.self) { group in
                 for output in outputs {
                     group.addTask {
                         try await SpindleChild.run([
                             "crawl", "--frontier", url, "--crawl-id", crawlID, "--follow", "a.post-item-title, a.p_next",
-                            "--select", "a.post-item-title", "--concurrency", "8", "--per-host", "8", "--quiet", "--output", output,
-                            site.listPageURL(1).absoluteString,
+                            "--concurrency", "4", "--per-host", "8", "--quiet", "--output", output, site.listPageURL(1).absoluteString,
                         ])
                     }
                 }
@@ -41,19 +43,23 @@ extension TourSections {
         }
         let perWorker = try outputs.map { path in
             try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
-                try JSONDecoder().decode(CrawlRecord.self, from: Data(line.utf8))
+                try JSONDecoder().decode(CrawlRecord.self, from: Data(line.utf8)).page
             }
         }
-        let got = perWorker.flatMap { $0 }.compactMap(SiteLink.init)
-        let expected = Set(site.expectedRecords(forPages: 1...pages).map(SiteLink.init))
+        let got = perWorker.flatMap { $0 }
+        let posts = site.expectedRecords(forPages: 1...pages).map(\.href)
+        let expected = Set(try ((1...pages).map { site.listPageURL($0).absoluteString } + posts).map { try CanonicalURL($0).string })
         let fetched = site.requestLog.snapshot().requestsByPath.filter { $0.key != "/robots.txt" }
-        tour.line("  records per worker: \(perWorker.map { String($0.count) }.joined(separator: " + ")) = \(got.count), expected \(expected.count), duplicates \(got.count - Set(got).count), in \(tour.format(elapsed))")
+        tour.line("  pages per worker: \(perWorker.map { String($0.count) }.joined(separator: " + ")) = \(got.count), expected \(expected.count), duplicates \(got.count - Set(got).count), in \(tour.format(elapsed))")
         tour.line("  the site saw \(fetched.count) pages, \(fetched.values.filter { $0 > 1 }.count) of them more than once; robots.txt \(site.requestLog.requests(to: "/robots.txt")) time(s)")
         guard statuses.allSatisfy({ $0 == 0 }) else {
             throw TourCheckFailed("a worker exited with status \(statuses.first { $0 != 0 }!)")
         }
         guard Set(got) == expected, got.count == expected.count else {
-            throw TourCheckFailed("the shared crawl lost or repeated records")
+            throw TourCheckFailed("the shared crawl lost or repeated pages")
+        }
+        guard perWorker.allSatisfy({ !$0.isEmpty }) else {
+            throw TourCheckFailed("one worker crawled every page: the crawl was not shared")
         }
     }
 }

@@ -29,8 +29,8 @@ public struct CrawlScope: Sendable {
         self.include = include
         self.exclude = exclude
         self.sortQuery = sortQuery
-        includeExpressions = try include.map { pattern throws(CrawlInputError) in try CrawlPattern(pattern, option: "--include") }
-        excludeExpressions = try exclude.map { pattern throws(CrawlInputError) in try CrawlPattern(pattern, option: "--exclude") }
+        includeExpressions = try include.map { pattern throws(CrawlInputError) in try CrawlPattern(pattern, role: "include") }
+        excludeExpressions = try exclude.map { pattern throws(CrawlInputError) in try CrawlPattern(pattern, role: "exclude") }
     }
 
     /// Whether `url`'s host is allowed.
@@ -60,11 +60,12 @@ public struct CrawlScope: Sendable {
 struct CrawlPattern: @unchecked Sendable {
     private let expression: NSRegularExpression
 
-    init(_ pattern: String, option: String) throws(CrawlInputError) {
+    /// A compiled `pattern`; `role` (include, exclude) names it in the error.
+    init(_ pattern: String, role: String) throws(CrawlInputError) {
         do {
             expression = try NSRegularExpression(pattern: pattern)
         } catch {
-            throw CrawlInputError("\(option): '\(pattern)' is not a valid regular expression")
+            throw CrawlInputError("\(role) pattern '\(pattern)' is not a valid regular expression")
         }
     }
 

@@ -9,7 +9,7 @@ import Synchronization
 /// ```swift
 /// let frontier = try SQLiteFrontier(path: "crawl.sqlite")
 /// let options = FrontierCrawlOptions(follow: try CSSSelector("a"), scope: try CrawlScope(allowedHosts: ["127.0.0.1:8080"]))
-/// try await withFetcher(FrontierCrawl.fetchConfiguration()) { fetcher in
+/// try await withFetcher(options.fetchConfiguration()) { fetcher in
 ///     let crawl = FrontierCrawl(frontier: frontier, fetcher: fetcher, options: options)
 ///     let summary = try await crawl.run(seeds: [FrontierEntry(try CanonicalURL("http://127.0.0.1:8080/"))])
 /// }
@@ -23,8 +23,8 @@ import Synchronization
 public struct FrontierCrawl: Sendable {
     /// Where URLs, states and records live.
     public let frontier: any Frontier
-    /// The fetcher; it should not follow redirects (see ``fetchConfiguration(_:)``), so each hop
-    /// is checked.
+    /// The fetcher; it should not follow redirects, so each hop is checked (see
+    /// ``FrontierCrawlOptions/fetchConfiguration(_:)``).
     public let fetcher: Fetcher
     /// Scheduling, politeness, retries, extraction and link following.
     public let options: FrontierCrawlOptions
@@ -34,15 +34,6 @@ public struct FrontierCrawl: Sendable {
         self.frontier = frontier
         self.fetcher = fetcher
         self.options = options
-    }
-
-    /// `base` with redirects left to the crawl (which checks each hop against the scope,
-    /// robots.txt and the seen-set) and enough connections per host for `perHost`.
-    public static func fetchConfiguration(_ base: FetchConfiguration = .init(), perHost: Int = 4) -> FetchConfiguration {
-        var configuration = base
-        configuration.followRedirects = false
-        configuration.maxConnectionsPerHost = max(configuration.maxConnectionsPerHost, perHost)
-        return configuration
     }
 
     /// Adds `seeds` (known ones are skipped, so a resumed crawl may pass them again) and crawls
@@ -61,21 +52,47 @@ public struct FrontierCrawl: Sendable {
         observer: @escaping @Sendable (FrontierCrawlEvent) -> Void = { _ in }
     ) async throws -> FrontierCrawlSummary {
         try options.validate()
+        var options = options
+        if options.engine == .sequential { options.concurrency = 1 }
         let start = ContinuousClock.now
         _ = try await frontier.add(seeds)
         let wakeup = CrawlWakeup()
         stop.onRaise { wakeup.poke() }
         let counter = SummaryCounter()
+        let executor = PageExecutor(engine: options.engine, concurrency: options.concurrency, parsers: options.parsers)
         let work = FrontierPageWork(
             frontier: frontier, fetcher: fetcher, robots: options.obeyRobots ? RobotsCache(fetcher: fetcher, shared: frontier as? any SharedRobotsStore) : nil,
-            options: options
+            options: options, executor: executor
         ) { event in
             counter.count(event)
             observer(event)
         }
+        let ending: FrontierCrawlSummary.Ending
+        do {
+            ending = try await drive(work: work, options: options, wakeup: wakeup, stop: stop)
+        } catch {
+            await executor.shutdown()
+            throw error
+        }
+        await executor.shutdown()
+        if ending == .stopped {
+            // Whatever was leased but not started (or cancelled after the grace period) is
+            // handed back now, so the state reads pending, not leased.
+            _ = try await frontier.recoverAbandonedLeases()
+        }
+        var summary = counter.summary(ending: ending)
+        summary.elapsed = ContinuousClock.now - start
+        return summary
+    }
+
+    /// Runs the driver until the crawl ends; every page's task has returned when this does.
+    private func drive(
+        work: FrontierPageWork, options: FrontierCrawlOptions, wakeup: CrawlWakeup, stop: CrawlStopSignal
+    ) async throws -> FrontierCrawlSummary.Ending {
+        let frontier = frontier
         // A discarding group: a finished page's task is freed at once, so memory does not
         // grow with the number of pages crawled.
-        let ending = try await withThrowingDiscardingTaskGroup { group in
+        return try await withThrowingDiscardingTaskGroup { group in
             var driver = Driver(frontier: frontier, options: options, wakeup: wakeup, stop: stop)
             do {
                 return try await driver.drive { leased in
@@ -105,14 +122,6 @@ public struct FrontierCrawl: Sendable {
                 throw error
             }
         }
-        if ending == .stopped {
-            // Whatever was leased but not started (or cancelled after the grace period) is
-            // handed back now, so the state reads pending, not leased.
-            _ = try await frontier.recoverAbandonedLeases()
-        }
-        var summary = counter.summary(ending: ending)
-        summary.elapsed = ContinuousClock.now - start
-        return summary
     }
 }
 

@@ -3,8 +3,13 @@ import Foundation
 /// How a ``FrontierCrawl`` schedules and judges pages: concurrency, politeness, retries, what
 /// to extract and which links to follow.
 public struct FrontierCrawlOptions: Sendable {
-    /// Pages in flight at once, over all hosts.
+    /// Where pages are fetched and parsed (see ``CrawlEngineKind``); every engine drives every
+    /// frontier the same way.
+    public var engine: CrawlEngineKind
+    /// Pages in flight at once, over all hosts (``CrawlEngineKind/sequential`` runs 1).
     public var concurrency: Int
+    /// Parser threads of the ``CrawlEngineKind/pipeline`` engine.
+    public var parsers: Int
     /// Pages in flight at once on one host (``CanonicalURL/authority``).
     public var perHost: Int
     /// The least time between two request starts on one host; robots.txt `Crawl-delay` can
@@ -29,7 +34,9 @@ public struct FrontierCrawlOptions: Sendable {
 
     /// Options; the defaults are those of `spindle crawl`.
     public init(
+        engine: CrawlEngineKind = .async,
         concurrency: Int = 16,
+        parsers: Int = 2,
         perHost: Int = 4,
         delay: Duration = .zero,
         obeyRobots: Bool = true,
@@ -40,7 +47,9 @@ public struct FrontierCrawlOptions: Sendable {
         maxRedirects: Int = 5,
         stopGracePeriod: Duration = .seconds(5)
     ) {
+        self.engine = engine
         self.concurrency = concurrency
+        self.parsers = parsers
         self.perHost = perHost
         self.delay = delay
         self.obeyRobots = obeyRobots
@@ -52,19 +61,29 @@ public struct FrontierCrawlOptions: Sendable {
         self.stopGracePeriod = stopGracePeriod
     }
 
-    /// Checks every field and names the first one out of range.
+    /// Checks every field and names the first one out of range, in the words of this type.
     ///
     /// - Throws: ``CrawlInputError``.
     public func validate() throws(CrawlInputError) {
-        if concurrency < 1 { throw CrawlInputError("--concurrency must be at least 1, got \(concurrency)") }
-        if perHost < 1 { throw CrawlInputError("--per-host must be at least 1, got \(perHost)") }
-        if delay < .zero { throw CrawlInputError("--delay must not be negative, got \(delay)") }
-        if maxRedirects < 0 { throw CrawlInputError("the redirect limit must not be negative, got \(maxRedirects)") }
+        try CrawlEngineOptions(concurrency: concurrency, parsers: parsers).validate()
+        if perHost < 1 { throw CrawlInputError("perHost must be at least 1, got \(perHost)") }
+        if delay < .zero { throw CrawlInputError("delay must not be negative, got \(delay)") }
+        if maxRedirects < 0 { throw CrawlInputError("maxRedirects must not be negative, got \(maxRedirects)") }
         do {
             try retryPolicy.validate()
         } catch {
-            throw CrawlInputError("--retries: \(error.description)")
+            throw CrawlInputError("retryPolicy: \(error.description)")
         }
+    }
+
+    /// `base` as this crawl needs it: redirects left to the crawl (which checks each hop against
+    /// the scope, robots.txt and the seen-set), and enough connections per host that no page
+    /// waits inside the fetcher for one (at least `concurrency` and `perHost`).
+    public func fetchConfiguration(_ base: FetchConfiguration = .init()) -> FetchConfiguration {
+        var configuration = base
+        configuration.followRedirects = false
+        configuration.maxConnectionsPerHost = max(configuration.maxConnectionsPerHost, concurrency, perHost)
+        return configuration
     }
 }
 
@@ -87,15 +106,7 @@ public enum FrontierCrawlEvent: Sendable {
 /// How a ``FrontierCrawl`` run ended, and what it did.
 public struct FrontierCrawlSummary: Sendable, Equatable {
     /// Why the run returned.
-    public enum Ending: String, Sendable, Equatable {
-        /// Nothing is left pending or leased.
-        case finished
-        /// A graceful stop: pages in flight were finished (or cancelled after the grace period).
-        case stopped
-        /// An immediate stop: pages in flight were abandoned; their URLs go back to pending
-        /// when the state is opened again.
-        case interrupted
-    }
+    public typealias Ending = CrawlEnding
 
     /// Why the run returned.
     public var ending: Ending
@@ -115,5 +126,17 @@ public struct FrontierCrawlSummary: Sendable, Equatable {
     /// A summary (the crawl makes these).
     public init(ending: Ending) {
         self.ending = ending
+    }
+}
+
+extension CrawlSummary {
+    /// The summary of a frontier crawl's run, with what its frontier holds afterwards.
+    public init(_ run: FrontierCrawlSummary, engine: CrawlEngineKind = .async, concurrency: Int, state: FrontierStatus) {
+        self.init(
+            engine: engine, concurrency: concurrency, pages: run.done + run.failed, failed: run.failed,
+            records: run.records, bytes: run.bytes, elapsed: run.elapsed)
+        ending = run.ending
+        retries = run.retries
+        self.state = state
     }
 }

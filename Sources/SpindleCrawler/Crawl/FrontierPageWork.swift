@@ -23,29 +23,24 @@ struct FrontierPageWork: Sendable {
     let frontier: any Frontier
     let fetcher: Fetcher
     let robots: RobotsCache?
+    /// Where the engine fetches and parses.
+    let executor: PageExecutor
     let options: FrontierCrawlOptions
     let observer: @Sendable (FrontierCrawlEvent) -> Void
-    /// One streaming pass for the records and the links to follow, made once for the crawl;
-    /// nil when a selector needs the tree.
-    private let streamExtractor: HTMLStreamExtractor?
+    /// Records and links, in one pass (the same work every engine does).
+    private let extractor: PageExtractor
 
     init(
         frontier: any Frontier, fetcher: Fetcher, robots: RobotsCache?, options: FrontierCrawlOptions,
-        observer: @escaping @Sendable (FrontierCrawlEvent) -> Void
+        executor: PageExecutor = .inTask, observer: @escaping @Sendable (FrontierCrawlEvent) -> Void
     ) {
         self.frontier = frontier
         self.fetcher = fetcher
         self.robots = robots
+        self.executor = executor
         self.options = options
         self.observer = observer
-        var queries: [HTMLStreamQuery] = []
-        if case .selection(let selector) = options.extraction {
-            queries.append(HTMLStreamQuery(selector))
-        }
-        if let follow = options.follow {
-            queries.append(HTMLStreamQuery(follow, text: false))
-        }
-        streamExtractor = HTMLStreamExtractor(queries, title: options.extraction == .pageSummary)
+        extractor = PageExtractor(extraction: options.extraction, follow: options.follow)
     }
 
     private var userAgent: String { fetcher.configuration.userAgent }
@@ -85,7 +80,7 @@ struct FrontierPageWork: Sendable {
             let current = chain[chain.count - 1]
             let page: FetchedPage
             do {
-                page = try await fetcher.fetch(current.url)
+                page = try await executor.fetch(current.url, with: fetcher)
             } catch {
                 try Task.checkCancellation()
                 if error is CancellationError { throw error }
@@ -119,7 +114,7 @@ struct FrontierPageWork: Sendable {
                     retryAfter: page.header("Retry-After"))
                 return report
             }
-            let (records, links) = extract(page, leased: leased)
+            let (records, links) = try await executor.parse { [self] in extract(page, leased: leased) }
             let added = try await frontier.complete(leased.url, records: records, discovered: links)
             observer(.done(url: leased.url, records: records, bytes: page.bytes, added: added))
             report.added = added
@@ -203,13 +198,7 @@ struct FrontierPageWork: Sendable {
 
     /// The page's records and the links to follow, from one parse of the body.
     private func extract(_ page: FetchedPage, leased: LeasedURL) -> ([CrawlRecord], [FrontierEntry]) {
-        let pageURL = leased.url.string
-        guard page.isHTML else {
-            let records: [CrawlRecord] = options.extraction == .pageSummary
-                ? [.page(page: pageURL, status: page.status, bytes: page.bytes, title: nil)] : []
-            return (records, [])
-        }
-        let (records, followed) = streamedExtract(page, pageURL: pageURL) ?? documentExtract(page.decoded().text, page: page, pageURL: pageURL)
+        let (records, followed) = extractor.extract(page, pageURL: leased.url.string)
         var seen = Set<CanonicalURL>()
         var links: [FrontierEntry] = []
         for href in followed {
@@ -217,38 +206,6 @@ struct FrontierPageWork: Sendable {
             links.append(FrontierEntry(url, depth: leased.depth + 1))
         }
         return (records, links)
-    }
-
-    /// The records and the `href`s of the links to follow, in one streaming pass; nil when a
-    /// selector needs the tree.
-    private func streamedExtract(_ page: FetchedPage, pageURL: String) -> ([CrawlRecord], [URL])? {
-        guard let extractor = streamExtractor else { return nil }
-        let result = extractor.extract(page)
-        let records: [CrawlRecord]
-        switch options.extraction {
-        case .pageSummary:
-            records = [.page(page: pageURL, status: page.status, bytes: page.bytes, title: result.title)]
-        case .selection:
-            records = result.matches[0].map { .selection(page: pageURL, href: $0.href?.absoluteString, text: $0.text) }
-        }
-        let followed = options.follow == nil ? [] : result.matches[extractor.queries.count - 1].compactMap(\.href)
-        return (records, followed)
-    }
-
-    /// The records and the `href`s of the links to follow, from the page's tree.
-    private func documentExtract(_ text: String, page: FetchedPage, pageURL: String) -> ([CrawlRecord], [URL]) {
-        let document = HTMLDocument(html: text, url: page.url)
-        let records: [CrawlRecord]
-        switch options.extraction {
-        case .pageSummary:
-            records = [.page(page: pageURL, status: page.status, bytes: page.bytes, title: document.title)]
-        case .selection(let selector):
-            records = ((try? document.select(selector)) ?? []).map { element in
-                .selection(page: pageURL, href: element.absoluteURL(for: "href")?.absoluteString, text: element.trimmedText)
-            }
-        }
-        guard let follow = options.follow else { return (records, []) }
-        return (records, ((try? document.select(follow)) ?? []).compactMap { $0.absoluteURL(for: "href") })
     }
 
     private static func reason(_ error: any Error) -> String {

@@ -58,6 +58,14 @@ public struct CrawlEngineOptions: Sendable, Equatable {
     /// The pipeline's queue capacity in effect.
     public var effectiveQueueCapacity: Int { queueCapacity ?? max(2, 2 * concurrency) }
 
+    /// `base` with enough connections per host that no page waits inside the fetcher for one
+    /// (at least ``concurrency``).
+    public func fetchConfiguration(_ base: FetchConfiguration = .init()) -> FetchConfiguration {
+        var configuration = base
+        configuration.maxConnectionsPerHost = max(configuration.maxConnectionsPerHost, concurrency)
+        return configuration
+    }
+
     /// How many pages the pool engine fetches per `map` window: enough to keep every thread
     /// busy, few enough that the window's bodies bound its memory.
     var poolWindow: Int { max(64, 4 * concurrency) }

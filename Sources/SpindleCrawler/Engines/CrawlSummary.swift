@@ -1,7 +1,20 @@
 import Foundation
 
-/// What a finished crawl came to: pages, failures, records and speed.
-public struct CrawlSummary: Sendable, Equatable {
+/// Why a frontier crawl returned.
+public enum CrawlEnding: String, Sendable, Equatable, Codable {
+    /// Nothing is left pending or leased.
+    case finished
+    /// A graceful stop: pages in flight were finished (or cancelled after the grace period).
+    case stopped
+    /// An immediate stop: pages in flight were abandoned; their URLs go back to pending when
+    /// the state is opened again.
+    case interrupted
+}
+
+/// What a finished crawl came to: pages, failures, records and speed; for a frontier crawl also
+/// how it ended, its retries and what its state holds. `spindle crawl --json-summary` prints it
+/// with ``json()``.
+public struct CrawlSummary: Sendable, Equatable, Codable {
     /// The engine that ran.
     public var engine: CrawlEngineKind
     /// The concurrency it ran with.
@@ -16,6 +29,14 @@ public struct CrawlSummary: Sendable, Equatable {
     public var bytes: Int
     /// From the engine's start to its end.
     public var elapsed: Duration
+    /// Why a frontier crawl returned; nil for a list crawl.
+    public var ending: CrawlEnding?
+    /// Attempts a frontier crawl will retry; nil for a list crawl.
+    public var retries: Int?
+    /// What the frontier holds after the crawl; nil for a list crawl.
+    public var state: FrontierStatus?
+    /// The process's memory high-water mark in MiB, when measured.
+    public var peakResidentMegabytes: Double?
 
     /// A summary (engines make these; public for tests).
     public init(engine: CrawlEngineKind, concurrency: Int, pages: Int, failed: Int, records: Int, bytes: Int, elapsed: Duration) {
@@ -39,38 +60,82 @@ public struct CrawlSummary: Sendable, Equatable {
 
     /// The exit status `spindle crawl` ends with: 0 when at least one page was crawled, 1 when
     /// nothing could be (every page failed, or there were none). Failures of some pages are
-    /// reported on standard error but do not fail the command.
-    public var exitStatus: Int32 { succeeded > 0 ? 0 : 1 }
+    /// reported on standard error but do not fail the command. A frontier crawl counts the
+    /// pages its state holds done, so a resumed run with nothing left still succeeds.
+    public var exitStatus: Int32 {
+        if let state { return state.done > 0 ? 0 : 1 }
+        return succeeded > 0 ? 0 : 1
+    }
 
     /// One line for people: `50 pages (49 crawled, 1 failed), 980 records in 0.53 s: 94.3 pages/s
-    /// [async, concurrency 16]`.
+    /// [async, concurrency 16]`; a frontier crawl adds its retries, how it ended and its state.
     public var text: String {
-        "\(pages) \(pages == 1 ? "page" : "pages") (\(succeeded) crawled, \(failed) failed), \(records) records in "
-            + String(format: "%.2f s: %.1f pages/s", seconds, pagesPerSecond)
-            + " [\(engine.rawValue), concurrency \(concurrency)]"
-    }
-
-    /// One JSON object, keys in a fixed order; `peak_rss_mb` is included when given.
-    public func jsonText(peakResidentMegabytes: Double? = nil) -> String {
-        var fields = [
-            "\"engine\":\(CrawlRecord.quoted(engine.rawValue))",
-            "\"concurrency\":\(concurrency)",
-            "\"pages\":\(pages)",
-            "\"succeeded\":\(succeeded)",
-            "\"failed\":\(failed)",
-            "\"records\":\(records)",
-            "\"bytes\":\(bytes)",
-            "\"seconds\":\(Self.decimal(seconds, digits: 4))",
-            "\"pages_per_second\":\(Self.decimal(pagesPerSecond, digits: 2))",
-        ]
-        if let peakResidentMegabytes {
-            fields.append("\"peak_rss_mb\":\(Self.decimal(peakResidentMegabytes, digits: 1))")
+        guard let ending, let state else {
+            return "\(pages) \(pages == 1 ? "page" : "pages") (\(succeeded) crawled, \(failed) failed), \(records) records in "
+                + String(format: "%.2f s: %.1f pages/s", seconds, pagesPerSecond)
+                + " [\(engine.rawValue), concurrency \(concurrency)]"
         }
-        return "{" + fields.joined(separator: ",") + "}"
+        return "\(pages) pages (\(succeeded) done, \(failed) failed, \(retries ?? 0) retries), \(records) records in "
+            + String(format: "%.2f s", seconds) + " [\(ending.rawValue)]; state: \(state)"
     }
 
-    private static func decimal(_ value: Double, digits: Int) -> String {
-        value.isFinite ? String(format: "%.\(digits)f", value) : "null"
+    /// The summary as one JSON object, keys sorted (Foundation's encoder keeps no other order).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The JSON keys.
+    public enum CodingKeys: String, CodingKey {
+        case engine, ending, concurrency, pages, succeeded, failed, retries, records, bytes, seconds
+        case pagesPerSecond = "pages_per_second"
+        case pending, done
+        case peakResidentMegabytes = "peak_rss_mb"
+    }
+
+    /// Writes `seconds` to 4 decimals, rates and memory to 2 and 1, and the frontier's keys
+    /// only for a frontier crawl.
+    public func encode(to encoder: any Encoder) throws {
+        func rounded(_ value: Double, _ digits: Double) -> Double? {
+            value.isFinite ? (value * digits).rounded() / digits : nil
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(engine.rawValue, forKey: .engine)
+        try container.encodeIfPresent(ending?.rawValue, forKey: .ending)
+        try container.encode(concurrency, forKey: .concurrency)
+        try container.encode(pages, forKey: .pages)
+        try container.encode(succeeded, forKey: .succeeded)
+        try container.encode(failed, forKey: .failed)
+        try container.encodeIfPresent(retries, forKey: .retries)
+        try container.encode(records, forKey: .records)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(rounded(seconds, 10_000), forKey: .seconds)
+        try container.encode(rounded(pagesPerSecond, 100), forKey: .pagesPerSecond)
+        try container.encodeIfPresent(state?.pending, forKey: .pending)
+        try container.encodeIfPresent(state?.done, forKey: .done)
+        try container.encodeIfPresent(peakResidentMegabytes.flatMap { rounded($0, 10) }, forKey: .peakResidentMegabytes)
+    }
+
+    /// Reads what ``encode(to:)`` wrote (the state's counts other than pending and done read 0).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let engineName = try container.decode(String.self, forKey: .engine)
+        guard let engine = CrawlEngineKind(rawValue: engineName) else {
+            throw DecodingError.dataCorruptedError(forKey: .engine, in: container, debugDescription: "no engine named '\(engineName)'")
+        }
+        let seconds = try container.decodeIfPresent(Double.self, forKey: .seconds) ?? 0
+        self.init(
+            engine: engine, concurrency: try container.decode(Int.self, forKey: .concurrency),
+            pages: try container.decode(Int.self, forKey: .pages), failed: try container.decode(Int.self, forKey: .failed),
+            records: try container.decode(Int.self, forKey: .records), bytes: try container.decode(Int.self, forKey: .bytes),
+            elapsed: .nanoseconds(Int64((seconds.isFinite ? min(max(seconds, 0), 1e9) : 0) * 1e9)))
+        ending = try container.decodeIfPresent(String.self, forKey: .ending).flatMap(CrawlEnding.init(rawValue:))
+        retries = try container.decodeIfPresent(Int.self, forKey: .retries)
+        if let pending = try container.decodeIfPresent(Int.self, forKey: .pending), let done = try container.decodeIfPresent(Int.self, forKey: .done) {
+            state = FrontierStatus(pending: pending, done: done)
+        }
+        peakResidentMegabytes = try container.decodeIfPresent(Double.self, forKey: .peakResidentMegabytes)
     }
 }
 

@@ -1,23 +1,5 @@
 import Foundation
 
-/// What a crawl extracts from each page.
-public enum RecordExtraction: Hashable, Sendable {
-    /// One ``CrawlRecord/selection(page:href:text:)`` per element the selector matches: the
-    /// element's `href` made absolute (nil when it has none) and its trimmed text.
-    case selection(CSSSelector)
-    /// One ``CrawlRecord/page(page:status:bytes:title:)`` per page: status, body size and
-    /// `<title>` (the course's `print(url, len(r.text))`).
-    case pageSummary
-
-    /// The shape of the records, which fixes the columns of a CSV file.
-    public var shape: RecordShape {
-        switch self {
-        case .selection: .selection
-        case .pageSummary: .page
-        }
-    }
-}
-
 /// A fetch that has been tried, waiting to be parsed: the first half of a page's work, which
 /// the pool and pipeline engines hand from fetching threads to parsing threads.
 public struct PageFetch: Sendable {
@@ -42,12 +24,13 @@ public struct PageProcessor: Sendable {
     /// The fetcher all engines share (connections are pooled across pages).
     public let fetcher: Fetcher
     /// What is extracted from each page.
-    public let extraction: RecordExtraction
+    public var extraction: RecordExtraction { extractor.extraction }
+    private let extractor: PageExtractor
 
     /// A processor that fetches with `fetcher` and extracts `extraction`.
     public init(fetcher: Fetcher, extraction: RecordExtraction) {
         self.fetcher = fetcher
-        self.extraction = extraction
+        extractor = PageExtractor(extraction: extraction)
     }
 
     /// Fetches and extracts `task`'s page.
@@ -102,33 +85,14 @@ public struct PageProcessor: Sendable {
         guard page.isSuccess else {
             throw PageFailure(url: pageURL, status: page.status, retryAfter: page.retryAfter)
         }
-        let records = Self.records(from: page, pageURL: pageURL, extraction: extraction)
+        let records = extractor.extract(page, pageURL: pageURL).records
         return CrawledPage(finalURL: page.url, status: page.status, bytes: page.bytes, records: records)
     }
 
-    /// The records `extraction` yields for `page`, naming `pageURL` as their page. A body that
-    /// is not HTML (by its `Content-Type`) yields no selection and a page record without title.
+    /// The records `extraction` yields for `page`, naming `pageURL` as their page (see
+    /// ``PageExtractor``).
     public static func records(from page: FetchedPage, pageURL: String, extraction: RecordExtraction) -> [CrawlRecord] {
-        switch extraction {
-        case .pageSummary:
-            let title = page.isHTML ? HTMLStreamExtractor([], title: true)?.extract(page).title : nil
-            return [.page(page: pageURL, status: page.status, bytes: page.bytes, title: title)]
-        case .selection(let selector):
-            guard page.isHTML else { return [] }
-            // One streaming pass when the selector allows it (the same records, no tree).
-            if let extractor = HTMLStreamExtractor([HTMLStreamQuery(selector)]) {
-                return extractor.extract(page).matches[0].map { match in
-                    .selection(page: pageURL, href: match.href?.absoluteString, text: match.text)
-                }
-            }
-            let document = HTMLDocument(html: page.decoded().text, url: page.url)
-            // A translated selector is valid XPath; if libxml2 still rejects it, the page
-            // yields nothing rather than failing the crawl.
-            let elements = (try? document.select(selector)) ?? []
-            return elements.map { element in
-                .selection(page: pageURL, href: element.absoluteURL(for: "href")?.absoluteString, text: element.trimmedText)
-            }
-        }
+        PageExtractor(extraction: extraction).extract(page, pageURL: pageURL).records
     }
 
     private static func failure(_ task: PageTask, _ error: any Error) -> PageFailure {

@@ -53,4 +53,21 @@ extension PageTask {
         }
         return tasks
     }
+
+    /// The tasks of the URL list in the file at `path` (see ``tasks(fromList:source:)``).
+    ///
+    /// - Throws: ``CrawlInputError`` when the file cannot be read (with the system's reason) or
+    ///   is not UTF-8 text, or names a bad URL.
+    public static func tasks(fromFile path: String) throws(CrawlInputError) -> [PageTask] {
+        // open(2) first, for the system's reason when the file cannot be read.
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw CrawlInputError("cannot read '\(path)': \(String(cString: strerror(errno)))")
+        }
+        close(descriptor)
+        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CrawlInputError("cannot read '\(path)' as UTF-8 text")
+        }
+        return try tasks(fromList: contents, source: path)
+    }
 }

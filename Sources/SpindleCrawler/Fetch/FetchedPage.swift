@@ -77,26 +77,6 @@ public struct FetchedPage: Sendable {
         return .milliseconds(max(0, Int(date.timeIntervalSinceNow * 1000)))
     }
 
-    /// The body as text, in the encoding the page declares (header, then `<meta charset>`,
-    /// then UTF-8; see `decodeHTML(body:contentTypeHeader:)`).
-    public func decoded() -> DecodedHTML {
-        decodeHTML(body: body, contentTypeHeader: contentType)
-    }
-
-    /// The body as text (see ``decoded()``).
-    public var text: String { decoded().text }
-
-    /// Calls `body` with the UTF-8 of ``text`` without making a `String` of it, when that is
-    /// the body itself — the body decodes as UTF-8 (see ``decoded()``) and is valid UTF-8, as
-    /// most pages are — and returns its result; returns nil, without calling it, otherwise.
-    public func withUTF8Text<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
-        let contentType = self.contentType
-        return try self.body.withUnsafeBufferPointer { bytes in
-            guard let text = TextDecoding.utf8Text(bytes, contentTypeHeader: contentType) else { return nil }
-            return try body(text)
-        }
-    }
-
     private static func httpDate(_ value: String) -> Date? {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
