@@ -165,10 +165,17 @@ public final class ProcessPool: @unchecked Sendable {
     /// Submits one run of `job` and returns its future; waits while the queue is full.
     /// - Throws: ``SpindleError/Code/shutDown`` after shutdown. Failures of the job itself
     ///   (its error, its worker dying, a timeout, an unknown job) fail the future instead.
-    @available(*, noasync, message: "may block while the queue is full: use `try await pool.run(...)`")
+    @available(*, noasync, renamed: "submit(_:_:)", message: "may block while the queue is full: use `try await pool.submit(...)`")
     public func submit<J: ProcessJob>(_ job: J.Type, _ input: J.Input) throws -> Future<J.Output> {
         let bytes = try encode([input], job: J.name)
         return try drivers.submit { try self.runOne(J.self, bytes) }
+    }
+
+    /// Submits one run of `job` and returns its future, suspending (not blocking a thread) while
+    /// the queue is full. Throws as the blocking ``submit(_:_:)-(_,_)`` does.
+    public func submit<J: ProcessJob>(_ job: J.Type, _ input: J.Input) async throws -> Future<J.Output> {
+        let bytes = try encode([input], job: J.name)
+        return try await drivers.submit { try self.runOne(J.self, bytes) }
     }
 
     /// Submits one run of `job` without waiting: throws ``SpindleError/Code/queueFull`` when
@@ -188,20 +195,15 @@ public final class ProcessPool: @unchecked Sendable {
     /// Runs `job` over `inputs`, `chunkSize` items per message, and returns the results in input
     /// order as they become available (see ``FutureResults``). An item's error surfaces at its
     /// position; the other items of its chunk still succeed unless its worker died.
-    @available(*, noasync, message: "may block while the queue is full")
+    @available(*, noasync, renamed: "map(_:_:chunkSize:timeout:)", message: "may block while the queue is full: use `try await pool.map(...)`")
     public func map<J: ProcessJob>(
         _ job: J.Type, _ inputs: [J.Input], chunkSize: Int = 1, timeout: Duration? = nil
     ) throws -> FutureResults<J.Output> {
-        precondition(chunkSize >= 1, "chunkSize must be at least 1, got \(chunkSize)")
         let deadline = Deadline.after(timeout)
         var chunks: [Future<[Result<J.Output, any Error>]>] = []
-        chunks.reserveCapacity(inputs.count / chunkSize + 1)
         do {
-            for start in stride(from: 0, to: inputs.count, by: chunkSize) {
-                let range = start..<min(start + chunkSize, inputs.count)
-                let chunk = try encode(Array(inputs[range]), job: J.name)
-                let count = range.count
-                chunks.append(try drivers.submit { try self.runChunk(J.self, chunk, count: count) })
+            for chunk in try encodeChunks(J.self, inputs, chunkSize: chunkSize) {
+                chunks.append(try drivers.submit { try self.runChunk(J.self, chunk.bytes, count: chunk.count) })
             }
         } catch {
             for chunk in chunks { chunk.cancel() }
@@ -210,11 +212,41 @@ public final class ProcessPool: @unchecked Sendable {
         return FutureResults(chunks: chunks, chunkSize: chunkSize, count: inputs.count, deadline: deadline)
     }
 
+    /// Runs `job` over `inputs`, `chunkSize` items per message, as the blocking
+    /// ``map(_:_:chunkSize:timeout:)-(_,_,_,_)`` does, but suspends (without blocking a thread)
+    /// while the queue is full. Iterate the result with `for try await`.
+    public func map<J: ProcessJob>(
+        _ job: J.Type, _ inputs: [J.Input], chunkSize: Int = 1, timeout: Duration? = nil
+    ) async throws -> FutureResults<J.Output> {
+        let deadline = Deadline.after(timeout)
+        var chunks: [Future<[Result<J.Output, any Error>]>] = []
+        do {
+            for chunk in try encodeChunks(J.self, inputs, chunkSize: chunkSize) {
+                chunks.append(try await drivers.submit { try self.runChunk(J.self, chunk.bytes, count: chunk.count) })
+            }
+        } catch {
+            for chunk in chunks { chunk.cancel() }
+            throw error
+        }
+        return FutureResults(chunks: chunks, chunkSize: chunkSize, count: inputs.count, deadline: deadline)
+    }
+
+    /// `inputs` split into encoded chunks of at most `chunkSize` items.
+    private func encodeChunks<J: ProcessJob>(
+        _ job: J.Type, _ inputs: [J.Input], chunkSize: Int
+    ) throws -> [(bytes: [UInt8], count: Int)] {
+        precondition(chunkSize >= 1, "chunkSize must be at least 1, got \(chunkSize)")
+        return try stride(from: 0, to: inputs.count, by: chunkSize).map { start in
+            let range = start..<min(start + chunkSize, inputs.count)
+            return (try encode(Array(inputs[range]), job: J.name), range.count)
+        }
+    }
+
     // MARK: - Shutting down
 
     /// Stops accepting work, then stops the workers once the queue is drained (or at once for
     /// work not started, with `cancelPending`). With `wait`, returns when every worker has exited.
-    @available(*, noasync, message: "blocks: use `await pool.shutdownGracefully()` in async code")
+    @available(*, noasync, renamed: "shutdownGracefully(cancelPending:)", message: "blocks: use `await pool.shutdownGracefully()` in async code")
     public func shutdown(wait: Bool = true, cancelPending: Bool = false) {
         drivers.shutdown(wait: wait, cancelPending: cancelPending)
         if wait { closeIdleWorkers() }

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
+import NIOConcurrencyHelpers
 
 /// One worker process of a ``ProcessPool``: the executable started in worker mode, with a pipe
 /// to its standard input and one from its standard output.
@@ -137,7 +138,7 @@ final class WorkerProcess: @unchecked Sendable {
         Glibc.close(exitFD)
     }
 
-    private static let spawnLock = ConditionLock()
+    private static let spawnLock = NIOLock()
 
     /// glibc's `pidfd_open`, looked up at run time: Swift's Glibc module does not export it.
     private static let pidfdOpen: (@convention(c) (pid_t, UInt32) -> Int32)? = {
