@@ -217,7 +217,7 @@ final class CompletionTracker<T: Sendable>: @unchecked Sendable {
         let timer = deadline.map { deadline in
             Task { [weak self] in
                 try? await Task.sleep(for: deadline.remaining)
-                if !Task.isCancelled, let id = registeredID.withLockedValue({ $0 }) { self?.expire(id) }
+                if !Task.isCancelled { self?.expire(registeredID) }
             }
         }
         defer { timer?.cancel() }
@@ -237,14 +237,18 @@ final class CompletionTracker<T: Sendable>: @unchecked Sendable {
                 }
             }
         } onCancel: {
-            if let id = lock.withLock({ registeredID.withLockedValue { $0 } }) { expire(id) }
+            expire(registeredID)
         }
     }
 
-    private func expire(_ id: Int) {
-        if case .task(let continuation)? = lock.withLock({ machine.expire(id: id) }) {
-            continuation.resume(returning: nil)
+    /// Withdraws the waiter registered under the id in `registeredID`, if it still waits. The id
+    /// is read under `lock`, where it was stored: a timer that fires before the registration
+    /// finds none, and the registration then sees the deadline passed.
+    private func expire(_ registeredID: NIOLockedValueBox<Int?>) {
+        let waiter = lock.withLock {
+            registeredID.withLockedValue { $0 }.flatMap { machine.expire(id: $0) }
         }
+        if case .task(let continuation)? = waiter { continuation.resume(returning: nil) }
     }
 
     /// Records a future handed out by `next`, for `waitFor`'s conditions.
