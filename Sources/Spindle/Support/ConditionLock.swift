@@ -11,6 +11,7 @@ import Darwin
 ///
 /// pthread-backed on purpose: Thread Sanitizer understands pthread mutexes and condition
 /// variables, not futex-based locks.
+// Safe: a pthread mutex is made to be shared between threads; the pointer never changes.
 @usableFromInline
 final class ConditionLock: @unchecked Sendable {
     @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -49,6 +50,7 @@ final class ConditionLock: @unchecked Sendable {
 }
 
 /// A condition variable used with one `ConditionLock`.
+// Safe: a pthread condition variable is made to be shared between threads; the pointer never changes.
 @usableFromInline
 final class Condition: @unchecked Sendable {
     @usableFromInline let cond: UnsafeMutablePointer<pthread_cond_t>
