@@ -11,10 +11,9 @@ struct FutureWaitingTests {
         done.complete(.success(0))
         let slow = Future<Int>()
         let fast = Future<Int>()
+        // One thread completes them in this order; the iteration may block or find them done.
         Thread.detachNewThread {
-            usleep(10_000)
             fast.complete(.success(1))
-            usleep(30_000)
             slow.complete(.success(2))
         }
         let sequence = asCompleted([slow, done, fast, done], timeout: .seconds(5))
@@ -28,9 +27,7 @@ struct FutureWaitingTests {
         let a = Future<String>()
         let b = Future<String>()
         Task {
-            try await Task.sleep(for: .milliseconds(10))
             b.complete(.success("b"))
-            try await Task.sleep(for: .milliseconds(20))
             a.complete(.success("a"))
         }
         var order: [String] = []
@@ -53,22 +50,21 @@ struct FutureWaitingTests {
         let pending = Future<Int>()
         ok.complete(.success(1))
 
-        let first = wait(for: [ok, failing, pending], timeout: .seconds(1), returnWhen: .firstCompleted)
+        let first = waitFor([ok, failing, pending], timeout: .seconds(1), returnWhen: .firstCompleted)
         #expect(first.done == [ok])
         #expect(first.notDone == [failing, pending])
 
         Thread.detachNewThread {
-            usleep(10_000)
             failing.complete(.failure(Boom()))
         }
-        let firstFailure = wait(for: [ok, failing, pending], timeout: .seconds(5), returnWhen: .firstFailure)
+        let firstFailure = waitFor([ok, failing, pending], timeout: .seconds(5), returnWhen: .firstFailure)
         #expect(firstFailure.done == [ok, failing])
         #expect(firstFailure.notDone == [pending])
 
-        let timedOut = wait(for: [ok, failing, pending], timeout: .milliseconds(30), returnWhen: .allCompleted)
+        let timedOut = waitFor([ok, failing, pending], timeout: .milliseconds(30), returnWhen: .allCompleted)
         #expect(timedOut.notDone == [pending])
         pending.cancel()
-        let all = wait(for: [ok, failing, pending], returnWhen: .allCompleted)
+        let all = waitFor([ok, failing, pending], returnWhen: .allCompleted)
         #expect(all.done.count == 3 && all.notDone.isEmpty)
     }
 
@@ -78,11 +74,10 @@ struct FutureWaitingTests {
         // Completed from a thread of its own: a busy cooperative pool must not delay them.
         Thread.detachNewThread {
             for (i, f) in futures.enumerated() {
-                usleep(5_000)
                 f.complete(.success(i))
             }
         }
-        let result = await wait(for: futures, timeout: .seconds(30), returnWhen: .firstFailure)
+        let result = await waitFor(futures, timeout: .seconds(30), returnWhen: .firstFailure)
         #expect(result.done.count == 3)
     }
 }

@@ -93,9 +93,10 @@ struct ThreadPoolExecutorTests {
     func boundedQueue() async throws {
         let gate = DispatchSemaphore(value: 0)
         let pool = ThreadPoolExecutor(maxWorkers: 1, queueCapacity: 2)
-        let blocker = try pool.trySubmit { gate.wait() }
-        // Wait until the worker took the blocker, so the queue is empty again.
-        while pool.pendingCount > 0 || blocker.state == .pending { usleep(1000) }
+        let started = DispatchSemaphore(value: 0)
+        _ = try pool.trySubmit { started.signal(); gate.wait() }
+        // The worker took the blocker: the queue is empty again.
+        try await onThread { started.wait() }
         _ = try pool.trySubmit { 1 }
         _ = try pool.trySubmit { 2 }
         let error = #expect(throws: SpindleError.self) { try pool.trySubmit { 3 } }
@@ -103,7 +104,6 @@ struct ThreadPoolExecutorTests {
         #expect(error?.description.contains("full") == true)
 
         let suspended = Task { try await pool.run { 4 } }
-        try await Task.sleep(for: .milliseconds(20))
         #expect(pool.pendingCount == 2)  // the async submitter waits outside the queue
         gate.signal()
         #expect(try await suspended.value == 4)
@@ -165,10 +165,12 @@ struct ThreadPoolExecutorTests {
         let gate = DispatchSemaphore(value: 0)
         let ran = NIOLockedValueBox(false)
         try await withThreadPool(maxWorkers: 1) { pool in
-            let blocker = Task { try await pool.run { gate.wait() } }
-            try await Task.sleep(for: .milliseconds(20))
+            let started = DispatchSemaphore(value: 0)
+            let blocker = try await pool.submit { started.signal(); gate.wait() }
+            try await onThread { started.wait() }
             let waiting = Task { try await pool.run { ran.withLockedValue { $0 = true } } }
-            try await Task.sleep(for: .milliseconds(20))
+            // Queued behind the blocker (a stable state until the gate opens).
+            while pool.pendingCount == 0 { await Task.yield() }
             waiting.cancel()
             await #expect(throws: (any Error).self) { try await waiting.value }
             gate.signal()

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 
 /// The state of a ``Future``.
 public enum FutureState: Sendable, Hashable {
@@ -19,28 +20,22 @@ public enum FutureState: Sendable, Hashable {
 ///
 /// Wait for it from a thread with ``result(timeout:)``, from a task with ``value``, or be told
 /// with ``onComplete(_:)``. Every waiter gets the same value or the same error.
+// Safe: every mutable field is the state machine, read and written only under `lock`.
 public final class Future<Value: Sendable>: @unchecked Sendable {
-    @usableFromInline
-    enum Outcome {
-        case pending
-        case running
-        case success(Value)
-        case failure(any Error)
-        case cancelled
-    }
-
     /// A done callback: told the future once it is done.
     public typealias Callback = @Sendable (Future<Value>) throws -> Void
 
+    /// Who waits for this future: woken (or called) once it is done.
+    enum Waiter {
+        case thread(ThreadParker)
+        case task(CheckedContinuation<Void, Never>)
+        case callback(Callback)
+    }
+
     /// Shared with other futures (striped): a future costs one allocation, not three.
-    @inlinable var lock: ConditionLock { futureLocks.lock(for: ObjectIdentifier(self)) }
-    // Protected by `lock`:
-    @usableFromInline var outcome: Outcome = .pending
-    @usableFromInline var callbacks: [Callback] = []
-    @usableFromInline var blockedThreads = 0
-    @usableFromInline var condition: Condition?
-    @usableFromInline var asyncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
-    private var nextWaiterID = 0
+    private var lock: NIOLock { futureLocks.lock(for: ObjectIdentifier(self)) }
+    /// Protected by `lock`.
+    private var machine = FutureStateMachine<Value, Waiter>()
 
     /// A label used in error messages (for example the job's name).
     @usableFromInline let label: String
@@ -52,39 +47,27 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
 
     /// The current state.
     public var state: FutureState {
-        lock.withLock {
-            switch outcome {
-            case .pending: .pending
-            case .running: .running
-            case .success: .finished
-            case .failure: .failed
-            case .cancelled: .cancelled
-            }
-        }
+        lock.withLock { machine.state }
     }
 
     /// True once the future finished, failed or was cancelled.
     public var isDone: Bool {
-        lock.withLock { Self.isDone(outcome) }
+        lock.withLock { machine.isDone }
     }
 
     /// Cancels the work if it has not started. Returns false once it is running or done
     /// (true if it was already cancelled).
     @discardableResult
     public func cancel() -> Bool {
-        lock.lock()
-        switch outcome {
-        case .pending:
-            outcome = .cancelled
-        case .cancelled:
-            lock.unlock()
+        switch lock.withLock({ machine.cancel() }) {
+        case .cancelled(let waiters):
+            wake(waiters)
             return true
-        case .running, .success, .failure:
-            lock.unlock()
+        case .alreadyCancelled:
+            return true
+        case .tooLate:
             return false
         }
-        finishLocked()
-        return true
     }
 
     /// Blocks the calling thread until the future is done and returns its value.
@@ -92,27 +75,27 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
     /// - Parameter timeout: how long to wait; nil waits for as long as it takes.
     /// - Throws: the work's error; ``SpindleError/Code/cancelled`` if it was cancelled;
     ///   ``SpindleError/Code/timeout`` if the timeout passed first (the work goes on).
-    @available(*, noasync, message: "blocks a thread: use `try await future.value` in async code")
+    @available(*, noasync, renamed: "value(timeout:)", message: "blocks a thread: use `try await future.value(timeout:)` in async code")
     public func result(timeout: Duration? = nil) throws -> Value {
-        let deadline = Deadline.after(timeout)
-        lock.lock()
-        while !Self.isDone(outcome) {
-            if condition == nil { condition = Condition() }
-            blockedThreads += 1
-            let inTime = condition!.wait(lock, until: deadline)
-            blockedThreads -= 1
-            if !inTime && !Self.isDone(outcome) {
-                lock.unlock()
-                throw SpindleError(.timeout, "\(label) did not finish within \(timeout!)")
+        if let result = peekResult() { return try result.get() }
+        let parker = ThreadParker()
+        let registration = lock.withLock { machine.addWaiter(.thread(parker)) }
+        if case .added(let id) = registration {
+            if let timeout {
+                if !parker.park(timeout: timeout) {
+                    // Timed out, unless the completion took this waiter meanwhile.
+                    let gaveUp = lock.withLock { machine.removeWaiter(id: id) } != nil
+                    if gaveUp { throw SpindleError(.timeout, "\(label) did not finish within \(timeout)") }
+                }
+            } else {
+                parker.park()
             }
         }
-        let result = outcomeResult()
-        lock.unlock()
-        return try result.get()
+        return try peekResult()!.get()
     }
 
     /// The error the work failed with, blocking until done; nil if it finished with a value.
-    @available(*, noasync, message: "blocks a thread: use `await future.error` in async code")
+    @available(*, noasync, renamed: "failure(timeout:)", message: "blocks a thread: use `await future.failure(timeout:)` in async code")
     public func error(timeout: Duration? = nil) throws -> (any Error)? {
         do {
             _ = try result(timeout: timeout)
@@ -124,12 +107,28 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// The error the work failed with, waiting without blocking a thread; nil if it finished
+    /// with a value. Throws ``SpindleError/Code/timeout`` if `timeout` passes first, and
+    /// `CancellationError` if the waiting task is cancelled.
+    public func failure(timeout: Duration? = nil) async throws -> (any Error)? {
+        do {
+            _ = try await value(timeout: timeout)
+            return nil
+        } catch let error as SpindleError where error.code == .timeout && !isDone {
+            throw error
+        } catch is CancellationError where !isDone {
+            throw CancellationError()
+        } catch {
+            return error
+        }
+    }
+
     /// The value, waiting without blocking a thread. Cancelling the waiting task stops the wait
     /// (throwing `CancellationError`) but not the work: cancel the future for that.
     public var value: Value {
         get async throws {
             try await waitUntilDone()
-            return try lock.withLock { outcomeResult() }.get()
+            return try peekResult()!.get()
         }
     }
 
@@ -143,46 +142,29 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
     /// Callbacks run in the order they were added, each exactly once, on the thread that
     /// completes the future. A callback that throws is logged and does not stop the others.
     public func onComplete(_ callback: @escaping Callback) {
-        lock.lock()
-        if Self.isDone(outcome) {
-            lock.unlock()
+        if lock.withLock({ machine.addWaiter(.callback(callback)) }) == .alreadyDone {
             Self.run(callback, with: self)
-        } else {
-            callbacks.append(callback)
-            lock.unlock()
         }
     }
 
     /// The outcome if the future is done, without waiting; nil while pending or running.
     func peekResult() -> Result<Value, any Error>? {
-        lock.withLock { Self.isDone(outcome) ? outcomeResult() : nil }
+        lock.withLock { machine.result(label: label) }
     }
 
     // MARK: - Completing (for the pools)
 
     /// Moves a pending future to running. False if it was cancelled: the work must not run.
-    @inlinable
+    @usableFromInline
     func markRunning() -> Bool {
-        lock.withLock {
-            guard case .pending = outcome else { return false }
-            outcome = .running
-            return true
-        }
+        lock.withLock { machine.markRunning() }
     }
 
     /// Completes the future. A future that is already done keeps its outcome.
-    @inlinable
+    @usableFromInline
     func complete(_ result: Result<Value, any Error>) {
-        lock.lock()
-        guard !Self.isDone(outcome) else {
-            lock.unlock()
-            return
-        }
-        switch result {
-        case .success(let value): outcome = .success(value)
-        case .failure(let error): outcome = .failure(error)
-        }
-        finishLocked()
+        let waiters = lock.withLock { machine.complete(result) }
+        if !waiters.isEmpty { wake(waiters) }
     }
 
     /// Runs `work` unless the future was cancelled, and completes the future with its outcome.
@@ -194,63 +176,41 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
 
     // MARK: - Internals
 
-    /// Called with the lock held after the outcome became final; releases the lock.
-    @inlinable
-    func finishLocked() {
-        let callbacks = self.callbacks
-        self.callbacks = []
-        let waiters = asyncWaiters
-        asyncWaiters = [:]
-        if blockedThreads > 0 { condition?.broadcast() }
-        lock.unlock()
-        for waiter in waiters.values { waiter.resume() }
-        for callback in callbacks { Self.run(callback, with: self) }
+    /// Wakes the waiters a completion returned, outside the lock, in order.
+    private func wake(_ waiters: [Waiter]) {
+        for waiter in waiters {
+            switch waiter {
+            case .thread(let parker): parker.unpark()
+            case .task(let continuation): continuation.resume()
+            case .callback(let callback): Self.run(callback, with: self)
+            }
+        }
     }
 
     private func waitUntilDone() async throws {
-        let id: Int? = lock.withLock {
-            guard !Self.isDone(outcome) else { return nil }
-            nextWaiterID += 1
-            return nextWaiterID
-        }
-        guard let id else { return }
+        if isDone { return }
+        // The id is stored and read under the future's lock: a cancellation handler that runs
+        // first finds none, and the registration then sees the task cancelled.
+        let registeredID = NIOLockedValueBox<Int?>(nil)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                lock.lock()
-                if Self.isDone(outcome) || Task.isCancelled {
-                    lock.unlock()
-                    continuation.resume()
-                } else {
-                    asyncWaiters[id] = continuation
-                    lock.unlock()
+                let added = lock.withLock { () -> Bool in
+                    if Task.isCancelled { return false }
+                    guard case .added(let id) = machine.addWaiter(.task(continuation)) else { return false }
+                    registeredID.withLockedValue { $0 = id }
+                    return true
                 }
+                if !added { continuation.resume() }
             }
         } onCancel: {
-            let waiter = lock.withLock { asyncWaiters.removeValue(forKey: id) }
-            waiter?.resume()
+            let waiter = lock.withLock {
+                registeredID.withLockedValue { $0 }.flatMap { machine.removeWaiter(id: $0) }
+            }
+            if case .task(let continuation)? = waiter { continuation.resume() }
         }
         if !isDone { throw CancellationError() }
     }
 
-    /// The outcome as a result; the lock must be held and the future done.
-    private func outcomeResult() -> Result<Value, any Error> {
-        switch outcome {
-        case .success(let value): return .success(value)
-        case .failure(let error): return .failure(error)
-        case .cancelled: return .failure(SpindleError(.cancelled, "\(label) was cancelled before it started"))
-        case .pending, .running: preconditionFailure("outcome read before the future was done")
-        }
-    }
-
-    @inlinable
-    static func isDone(_ outcome: Outcome) -> Bool {
-        switch outcome {
-        case .pending, .running: false
-        case .success, .failure, .cancelled: true
-        }
-    }
-
-    @usableFromInline
     static func run(_ callback: Callback, with future: Future<Value>) {
         do {
             try callback(future)
@@ -264,21 +224,18 @@ public final class Future<Value: Sendable>: @unchecked Sendable {
 
 /// The locks futures share: a future's lock is chosen by its address. A future never holds its
 /// lock while taking another's, so sharing cannot deadlock; it only rarely contends.
-@usableFromInline
 let futureLocks = LockStripes(count: 64)
 
 /// A fixed set of locks, picked by hash.
-@usableFromInline
 final class LockStripes: Sendable {
-    @usableFromInline let locks: [ConditionLock]
+    let locks: [NIOLock]
 
-    @usableFromInline
-    init(count: Int) {
-        locks = (0..<count).map { _ in ConditionLock() }
+        init(count: Int) {
+        locks = (0..<count).map { _ in NIOLock() }
     }
 
-    @inlinable @inline(__always)
-    func lock(for id: ObjectIdentifier) -> ConditionLock {
+    @inline(__always)
+    func lock(for id: ObjectIdentifier) -> NIOLock {
         // Objects are 16-byte aligned: drop the bits that never vary, fold in higher ones.
         let address = UInt(bitPattern: id)
         return locks[Int(((address >> 4) ^ (address >> 12)) % UInt(locks.count))]

@@ -1,3 +1,5 @@
+import NIOConcurrencyHelpers
+
 extension ThreadPoolExecutor {
     /// Runs `transform` over `items` on the pool and returns the results in input order, as they
     /// become available: the counterpart of Python's `executor.map`.
@@ -8,7 +10,7 @@ extension ThreadPoolExecutor {
     /// started are cancelled.
     ///
     /// - Parameter timeout: counted from this call for the whole iteration, as in Python.
-    @available(*, noasync, message: "submitting may block while the queue is full: use `items.concurrentMap` or `pool.run`")
+    @available(*, noasync, renamed: "map(_:timeout:_:)", message: "submitting may block while the queue is full: use `try await pool.map(...)`")
     public func map<S: Sequence, T: Sendable>(
         _ items: S,
         timeout: Duration? = nil,
@@ -27,13 +29,37 @@ extension ThreadPoolExecutor {
         }
         return FutureResults(futures, deadline: deadline, timeout: timeout)
     }
+
+    /// Runs `transform` over `items` on the pool, as the blocking ``map(_:timeout:_:)-(_,_,_)``
+    /// does, but suspends (without blocking a thread) while a bounded queue is full. Iterate the
+    /// result with `for try await`.
+    public func map<S: Sequence, T: Sendable>(
+        _ items: S,
+        timeout: Duration? = nil,
+        _ transform: @escaping @Sendable (S.Element) throws -> T
+    ) async throws -> FutureResults<T> where S.Element: Sendable {
+        let deadline = Deadline.after(timeout)
+        var futures: [Future<T>] = []
+        futures.reserveCapacity(items.underestimatedCount)
+        do {
+            for item in items {
+                futures.append(try await submit { try transform(item) })
+            }
+        } catch {
+            for future in futures { future.cancel() }
+            throw error
+        }
+        return FutureResults(futures, deadline: deadline, timeout: timeout)
+    }
 }
 
 /// The results of futures in their order, as they become available: what
 /// ``ThreadPoolExecutor/map(_:timeout:_:)`` and ``ProcessPool/map(_:_:chunkSize:timeout:)`` return.
 ///
-/// Iterate with `for try await value in results` from a task, or call ``next()`` (which
-/// blocks) from a thread. It is single-pass.
+/// Iterate with `for try await value in results` from a task; from a thread, call ``next()`` or
+/// ``collect()`` (which block), or iterate ``outcomes`` with `for` (a `Sequence` cannot throw an
+/// item's error, so it yields `Result`s). It is single-pass.
+// Safe: `position`, the only mutable field, is read and written only under `lock`.
 public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendable {
     public typealias Element = T
 
@@ -46,7 +72,7 @@ public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendabl
 
     let source: Source
     private let deadline: Deadline?
-    private let lock = ConditionLock()
+    private let lock = NIOLock()
     private var position = 0  // protected by lock
 
     init(_ futures: [Future<T>], deadline: Deadline?, timeout: Duration?) {
@@ -71,6 +97,10 @@ public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendabl
     /// Throws the item's error, or ``SpindleError/Code/timeout`` once the timeout has passed.
     @available(*, noasync, message: "blocks a thread: iterate with `for try await` in async code")
     public func next() throws -> T? {
+        try nextBlocking()
+    }
+
+    private func nextBlocking() throws -> T? {
         guard let index = take() else { return nil }
         do {
             switch source {
@@ -85,13 +115,39 @@ public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendabl
         }
     }
 
+    /// The results in order as a `Sequence` for a `for` loop on a thread: each step blocks until
+    /// its item is ready. After a failure (or the timeout) the iteration ends, as Python's map
+    /// stops at the first error, and the items not started are cancelled.
+    public var outcomes: Outcomes { Outcomes(results: self) }
+
+    /// The `Sequence` of ``outcomes``.
+    public struct Outcomes: Sequence, IteratorProtocol, Sendable {
+        let results: FutureResults<T>
+
+        public mutating func next() -> Result<T, any Error>? {
+            do {
+                return try results.nextBlocking().map { .success($0) }
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// Every result in order, waiting without blocking a thread.
+    public func collect() async throws -> [T] {
+        var values: [T] = []
+        values.reserveCapacity(count)
+        for try await value in self { values.append(value) }
+        return values
+    }
+
     /// Every result in order, blocking until all are ready.
-    @available(*, noasync, message: "blocks a thread: iterate with `for try await` in async code")
+    @available(*, noasync, renamed: "collect()", message: "blocks a thread: use `try await results.collect()` in async code")
     public func collect() throws -> [T] {
         var values: [T] = []
         values.reserveCapacity(count)
         guard case .chunks(let chunks, let size, let total) = source else {
-            while let value = try next() { values.append(value) }
+            while let value = try nextBlocking() { values.append(value) }
             return values
         }
         // A chunk at a time: one wait per chunk, not one per item.
@@ -161,7 +217,7 @@ public final class FutureResults<T: Sendable>: AsyncSequence, @unchecked Sendabl
 
 /// Creates a ``ThreadPoolExecutor``, runs `body` with it, and always shuts it down (waiting for
 /// running work) — also when `body` throws.
-@available(*, noasync, message: "shutdown blocks: use the async withThreadPool in async code")
+@available(*, noasync, renamed: "withThreadPool(maxWorkers:threadNamePrefix:queueCapacity:initializer:_:)", message: "shutdown blocks: use the async withThreadPool in async code")
 public func withThreadPool<R>(
     maxWorkers: Int? = nil,
     threadNamePrefix: String = "spindle-pool",

@@ -1,6 +1,6 @@
 import DequeModule
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A pool of OS threads for blocking and CPU-heavy work that must stay off Swift's cooperative
 /// thread pool: the Swift counterpart of Python's `concurrent.futures.ThreadPoolExecutor`.
@@ -11,6 +11,7 @@ import Synchronization
 ///
 /// Always shut a pool down (or use ``withThreadPool(maxWorkers:threadNamePrefix:queueCapacity:initializer:_:)-swift.func``):
 /// its threads keep it alive until then.
+// Safe: the state machine, the only mutable state, is read and written only under `lock`.
 public final class ThreadPoolExecutor: @unchecked Sendable {
     /// The default number of threads, as CPython 3.13 chooses it: min(32, cores + 4).
     public static var defaultMaxWorkers: Int {
@@ -26,34 +27,25 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
 
     @usableFromInline typealias WorkItem = PoolWork
 
-    private enum State {
-        case running
-        case shutDown
-        case broken(any Error)
+    /// A parked thread or a suspended task the machine names to wake.
+    enum Waiter: Sendable {
+        case thread(ThreadParker)
+        case task(CheckedContinuation<Void, Never>)
+
+        func wake() {
+            switch self {
+            case .thread(let parker): parker.unpark()
+            case .task(let continuation): continuation.resume()
+            }
+        }
     }
 
+    typealias Machine = ThreadPoolStateMachine<WorkItem, Waiter, pthread_t>
+
     private let initializer: (@Sendable () throws -> Void)?
-    private let lock = ConditionLock(adaptive: true)
-    private let workAvailable = Condition()
-    private let spaceAvailable = Condition()
-    private let threadsExited = Condition()
-    // Protected by `lock`:
-    private var queue = Deque<WorkItem>()
-    private var state = State.running
-    private var threadCount = 0
-    private var idleThreads = 0
-    /// Idle threads signalled and not yet awake: a burst of submits wakes each idle thread once,
-    /// not once per task (a wake-up is a system call).
-    private var signalledThreads = 0
-    /// Idle threads re-checking for work before they sleep: at most one, so an idle pool
-    /// costs at most one thread's yields, while a pool fed task by task rarely sleeps.
-    private var spinningThreads = 0
-    /// `queue.count`, readable without the lock (for the spinning thread).
-    private let queuedCount = Atomic<Int>(0)
-    private var blockedSubmitters = 0
-    private var asyncSubmitters = Deque<(id: Int, continuation: CheckedContinuation<Void, any Error>)>()
-    private var nextSubmitterID = 0
-    private var threadIDs = Set<pthread_t>()
+    private let lock = NIOLock()
+    /// Protected by `lock`.
+    private var machine: Machine
 
     /// Creates a pool; threads start as work is submitted.
     ///
@@ -77,31 +69,43 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         self.threadNamePrefix = threadNamePrefix
         self.initializer = initializer
         self.taskLabel = "\(threadNamePrefix) task"
+        self.machine = Machine(maxWorkers: workers, queueCapacity: queueCapacity)
     }
 
-    /// How many times an idle thread yields, looking for work, before it sleeps.
-    private static var yieldsBeforeSleeping: Int { 100 }
+    /// How many times an idle thread yields, looking for work, before it parks.
+    private static var yieldsBeforeParking: Int { 100 }
 
     /// Names this pool's futures in error messages.
     @usableFromInline let taskLabel: String
 
     /// Work items waiting to start.
-    public var pendingCount: Int { lock.withLock { queue.count } }
+    public var pendingCount: Int { lock.withLock { machine.queue.count } }
 
     /// Threads started and not yet exited.
-    public var threadCountNow: Int { lock.withLock { threadCount } }
+    public var threadCountNow: Int { lock.withLock { machine.workerCount } }
 
-    /// Submits `work` and returns its future. Waits while the queue is full.
+    /// Submits `work` and returns its future. Blocks the thread while the queue is full.
     ///
     /// - Throws: ``SpindleError/Code/shutDown`` after ``shutdown(wait:cancelPending:)``;
     ///   ``SpindleError/Code/brokenPool`` if the initializer failed. The work's own errors are
     ///   not thrown here: they fail the future.
-    @available(*, noasync, message: "may block a thread while the queue is full: use `try await pool.run { }`")
+    @available(*, noasync, renamed: "submit(_:)", message: "may block a thread while the queue is full: use `try await pool.submit { }`")
     @inlinable
     public func submit<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> Future<T> {
         let future = Future<T>(label: taskLabel)
         // Built here, in the caller's module, so the run is specialised for T.
-        try enqueue(PoolWork(future: future) { future.run(work) }, waitForSpace: true)
+        try enqueueBlocking(PoolWork(future: future) { future.run(work) })
+        return future
+    }
+
+    /// Submits `work` and returns its future, suspending (not blocking a thread) while the queue
+    /// is full. Cancelling the task while it waits for room throws `CancellationError`.
+    ///
+    /// - Throws: the errors of the blocking ``submit(_:)``.
+    @inlinable
+    public func submit<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> Future<T> {
+        let future = Future<T>(label: taskLabel)
+        try await enqueueSuspending(PoolWork(future: future) { future.run(work) })
         return future
     }
 
@@ -110,23 +114,14 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     @inlinable
     public func trySubmit<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> Future<T> {
         let future = Future<T>(label: taskLabel)
-        try enqueue(PoolWork(future: future) { future.run(work) }, waitForSpace: false)
+        try enqueueNow(PoolWork(future: future) { future.run(work) })
         return future
     }
 
     /// Runs `work` on the pool and returns its result, suspending (not blocking) while the queue
     /// is full and while the work runs. Cancelling the task before the work starts cancels it.
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        var submitted: Future<T>?
-        while submitted == nil {
-            try await waitForSpace()
-            do {
-                submitted = try trySubmit(work)
-            } catch let error as SpindleError where error.code == .queueFull {
-                continue  // another submitter took the free slot first
-            }
-        }
-        let future = submitted!
+        let future = try await submit(work)
         return try await withTaskCancellationHandler {
             try await future.value
         } onCancel: {
@@ -140,24 +135,21 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     ///   - wait: block until every thread has exited (not when called from one of the pool's
     ///     own threads, which would wait for itself).
     ///   - cancelPending: cancel work that has not started; its futures end cancelled.
-    @available(*, noasync, message: "may block: use `await pool.shutdownGracefully()` in async code")
+    @available(*, noasync, renamed: "shutdownGracefully(cancelPending:)", message: "may block: use `await pool.shutdownGracefully()` in async code")
     public func shutdown(wait: Bool = true, cancelPending: Bool = false) {
-        lock.lock()
-        let abandoned = beginShutdownLocked(cancelPending: cancelPending)
-        if wait && !threadIDs.contains(pthread_self()) {
-            while threadCount > 0 { threadsExited.wait(lock) }
+        close(cancelPending: cancelPending)
+        guard wait else { return }
+        let parker = ThreadParker()
+        if lock.withLock({ machine.waitForExit(.thread(parker), caller: pthread_self()) }) {
+            parker.park()
         }
-        lock.unlock()
-        for item in abandoned { item.abandon(nil) }
     }
 
     /// Shuts down and waits for the threads without blocking the calling task's thread.
     public func shutdownGracefully(cancelPending: Bool = false) async {
-        let abandoned = lock.withLock { beginShutdownLocked(cancelPending: cancelPending) }
-        for item in abandoned { item.abandon(nil) }
+        close(cancelPending: cancelPending)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread { [self] in
-                lock.withLock { while threadCount > 0 { threadsExited.wait(lock) } }
+            if !lock.withLock({ machine.waitForExit(.task(continuation), caller: nil) }) {
                 continuation.resume()
             }
         }
@@ -165,104 +157,100 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
 
     // MARK: - Internals
 
+    /// Queues `item` or throws: a full queue is an error.
     @usableFromInline
-    func enqueue(_ item: WorkItem, waitForSpace: Bool) throws {
-        lock.lock()
-        defer { lock.unlock() }
+    func enqueueNow(_ item: WorkItem) throws {
+        let action = lock.withLock { machine.submit(item, waiter: nil) }
+        try perform(action)
+    }
+
+    /// Queues `item`, parking the thread while the queue is full.
+    @usableFromInline
+    func enqueueBlocking(_ item: WorkItem) throws {
         while true {
-            try checkAcceptingLocked()
-            guard let capacity = queueCapacity, queue.count >= capacity else { break }
-            guard waitForSpace else {
-                throw SpindleError(.queueFull, "the thread pool's queue is full (\(capacity) tasks waiting)")
+            var parker: ThreadParker?
+            let action = lock.withLock { () -> Machine.SubmitAction in
+                let action = machine.submit(item, waiter: nil)
+                guard case .rejected(.full) = action else { return action }
+                parker = ThreadParker()
+                return machine.submit(item, waiter: .thread(parker!))
             }
-            blockedSubmitters += 1
-            spaceAvailable.wait(lock)
-            blockedSubmitters -= 1
-        }
-        queue.append(item)
-        queuedCount.store(queue.count, ordering: .relaxed)
-        if idleThreads > signalledThreads {
-            signalledThreads += 1
-            workAvailable.signal()
-        }
-        if queue.count > idleThreads && threadCount < maxWorkers {
-            startThreadLocked()
+            if case .wait = action {
+                parker!.park()
+                continue
+            }
+            return try perform(action)
         }
     }
 
-    /// Suspends until the bounded queue has room (at once when unbounded or not full).
-    private func waitForSpace() async throws {
-        guard let capacity = queueCapacity else { return }
-        let id: Int? = try lock.withLock {
-            try checkAcceptingLocked()
-            guard queue.count >= capacity else { return nil }
-            nextSubmitterID += 1
-            return nextSubmitterID
-        }
-        guard let id else { return }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                lock.lock()
-                defer { lock.unlock() }
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                } else if queue.count < capacity {
+    /// Queues `item`, suspending the task while the queue is full.
+    @usableFromInline
+    func enqueueSuspending(_ item: WorkItem) async throws {
+        while true {
+            // The machine's answer, stored under `lock`; nil if the task was cancelled first.
+            let answer = NIOLockedValueBox<Machine.SubmitAction?>(nil)
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let action = lock.withLock { () -> Machine.SubmitAction? in
+                        if Task.isCancelled { return nil }
+                        let action = machine.submit(item, waiter: .task(continuation))
+                        answer.withLockedValue { $0 = action }
+                        return action
+                    }
+                    if case .wait? = action { return }
                     continuation.resume()
-                } else if case .running = state {
-                    asyncSubmitters.append((id, continuation))
-                } else {
-                    continuation.resume(throwing: acceptanceErrorLocked())
                 }
+            } onCancel: {
+                let waiter = lock.withLock { () -> Waiter? in
+                    guard case .wait(let id)? = answer.withLockedValue({ $0 }) else { return nil }
+                    return machine.withdrawSubmitter(id: id)
+                }
+                waiter?.wake()
             }
-        } onCancel: {
-            let waiter: CheckedContinuation<Void, any Error>? = lock.withLock {
-                guard let index = asyncSubmitters.firstIndex(where: { $0.id == id }) else { return nil }
-                return asyncSubmitters.remove(at: index).continuation
+            switch answer.withLockedValue({ $0 }) {
+            case nil:
+                throw CancellationError()
+            case .wait?:
+                // Woken: a slot freed (or the pool closed); submit again.
+                if Task.isCancelled { throw CancellationError() }
+            case let action?:
+                return try perform(action)
             }
-            waiter?.resume(throwing: CancellationError())
         }
     }
 
-    private func checkAcceptingLocked() throws {
-        if case .running = state { return }
-        throw acceptanceErrorLocked()
+    /// Performs a submission's action outside the lock: wakes a worker, starts one, or throws.
+    private func perform(_ action: Machine.SubmitAction) throws {
+        switch action {
+        case .enqueued(let wake, let startWorker):
+            wake?.wake()
+            if let startWorker { startThread(number: startWorker) }
+        case .wait:
+            preconditionFailure("a submission without a waiter was told to wait")
+        case .rejected(let rejection):
+            throw error(for: rejection)
+        }
     }
 
-    private func acceptanceErrorLocked() -> SpindleError {
-        switch state {
-        case .running, .shutDown:
-            return SpindleError(.shutDown, "cannot submit to the thread pool '\(threadNamePrefix)': it was shut down")
+    private func close(cancelPending: Bool) {
+        let closing = lock.withLock { machine.shutdown(cancelPending: cancelPending) }
+        for waiter in closing.wake { waiter.wake() }
+        for item in closing.abandoned { item.abandon(nil) }
+    }
+
+    private func error(for rejection: Machine.Rejection) -> SpindleError {
+        switch rejection {
+        case .shutDown:
+            SpindleError(.shutDown, "cannot submit to the thread pool '\(threadNamePrefix)': it was shut down")
         case .broken(let error):
-            return SpindleError(.brokenPool, "the thread pool '\(threadNamePrefix)' is broken: its initializer threw: \(error)")
+            SpindleError(.brokenPool, "the thread pool '\(threadNamePrefix)' is broken: its initializer threw: \(error)")
+        case .full(let capacity):
+            SpindleError(.queueFull, "the thread pool's queue is full (\(capacity) tasks waiting)")
         }
     }
 
-    /// Marks the pool shut down, wakes every waiter; returns the items to abandon (outside the lock).
-    private func beginShutdownLocked(cancelPending: Bool) -> [WorkItem] {
-        if case .running = state { state = .shutDown }
-        var abandoned: [WorkItem] = []
-        if cancelPending {
-            abandoned = Array(queue)
-            queue.removeAll()
-            queuedCount.store(0, ordering: .relaxed)
-        }
-        wakeEveryoneLocked()
-        return abandoned
-    }
-
-    private func wakeEveryoneLocked() {
-        signalledThreads = idleThreads
-        workAvailable.broadcast()
-        spaceAvailable.broadcast()
-        let error = acceptanceErrorLocked()
-        while let submitter = asyncSubmitters.popFirst() {
-            submitter.continuation.resume(throwing: error)
-        }
-    }
-
-    private func startThreadLocked() {
-        threadCount += 1
-        let name = "\(threadNamePrefix)-\(threadCount)"
+    private func startThread(number: Int) {
+        let name = "\(threadNamePrefix)-\(number)"
         let thread = Thread { [self] in
             workerMain(name: name)
         }
@@ -273,68 +261,46 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
 
     private func workerMain(name: String) {
         setThreadName(name)
-        lock.withLock { _ = threadIDs.insert(pthread_self()) }
+        let id = pthread_self()
+        lock.withLock { machine.workerStarted(id) }
         if let initializer {
             do {
                 try initializer()
             } catch {
-                breakPool(error)
+                let closing = lock.withLock { machine.initializerFailed(id, error: error) }
+                for waiter in closing.wake { waiter.wake() }
+                let failure = self.error(for: .broken(error))
+                for item in closing.abandoned { item.abandon(failure) }
                 return
             }
         }
-        lock.lock()
+        var parker = ThreadParker()
+        var (woken, spun) = (false, false)
         while true {
-            if let item = queue.popFirst() {
-                queuedCount.store(queue.count, ordering: .relaxed)
-                if blockedSubmitters > 0 { spaceAvailable.signal() }
-                if let submitter = asyncSubmitters.popFirst() { submitter.continuation.resume() }
-                lock.unlock()
+            let action = lock.withLock {
+                machine.nextForWorker(id, parker: .thread(parker), woken: woken, spun: spun)
+            }
+            (woken, spun) = (false, false)
+            switch action {
+            case .run(let item, let submitter):
+                submitter?.wake()
                 item.run()
-                lock.lock()
-                continue
-            }
-            if case .running = state {
-                if spinningThreads == 0 {
-                    spinningThreads += 1
-                    lock.unlock()
-                    for _ in 0..<Self.yieldsBeforeSleeping {
-                        if queuedCount.load(ordering: .relaxed) > 0 { break }
-                        sched_yield()
-                    }
-                    lock.lock()
-                    spinningThreads -= 1
-                    if !queue.isEmpty { continue }
-                    guard case .running = state else { continue }
+            case .spin:
+                // A pool fed task by task rarely parks: one idle thread looks again a few times.
+                for _ in 0..<Self.yieldsBeforeParking {
+                    sched_yield()
+                    if lock.withLock({ machine.workerHasSomethingToDo }) { break }
                 }
-                idleThreads += 1
-                workAvailable.wait(lock)
-                idleThreads -= 1
-                if signalledThreads > 0 { signalledThreads -= 1 }
-                continue
+                spun = true
+            case .park:
+                parker.park()
+                parker = ThreadParker()
+                woken = true
+            case .exit(let waiters):
+                for waiter in waiters { waiter.wake() }
+                return
             }
-            break
         }
-        exitThreadLocked()
-        lock.unlock()
-    }
-
-    private func breakPool(_ error: any Error) {
-        lock.lock()
-        state = .broken(error)
-        let pending = Array(queue)
-        queue.removeAll()
-        queuedCount.store(0, ordering: .relaxed)
-        wakeEveryoneLocked()
-        let failure = acceptanceErrorLocked()
-        exitThreadLocked()
-        lock.unlock()
-        for item in pending { item.abandon(failure) }
-    }
-
-    private func exitThreadLocked() {
-        threadIDs.remove(pthread_self())
-        threadCount -= 1
-        if threadCount == 0 { threadsExited.broadcast() }
     }
 }
 

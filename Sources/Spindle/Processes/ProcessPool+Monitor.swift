@@ -38,20 +38,13 @@ extension ProcessPool {
 
     /// The workers to watch; nil once the pool has shut down.
     private func watchedWorkers() -> [WorkerProcess]? {
-        state.withLockedValue { state in
-            state.shutDown ? nil : (state.idle + state.busy).filter { !$0.deathNoticed }
-        }
+        state.withLockedValue { $0.watched }
     }
 
     /// Handles a worker the monitor saw end: replaces it if it was idle; otherwise marks it for
     /// the driver holding it.
     private func workerEnded(_ worker: WorkerProcess) {
-        let wasIdle = state.withLockedValue { state -> Bool in
-            worker.deathNoticed = true
-            guard let index = state.idle.firstIndex(where: { $0 === worker }) else { return false }
-            state.idle.remove(at: index)
-            return true
-        }
+        let wasIdle = state.withLockedValue { $0.workerEnded(worker) }
         guard wasIdle else { return }
         worker.close()
         _ = replacementAfter(worker, ending: worker.reap(), whileBusy: false)
@@ -61,30 +54,13 @@ extension ProcessPool {
     /// reports the replacement; returns true if a replacement joined the pool.
     func replacementAfter(_ worker: WorkerProcess, ending: WorkerProcess.Ending, whileBusy: Bool) -> Bool {
         let misconfigured = ending == .exited(WorkerProcess.notAWorkerStatus)
-        let maxWorkers = configuration.maxWorkers
-        let startNow = state.withLockedValue { state -> Bool in
-            if whileBusy { state.remove(busy: worker) }
-            state.restarts += 1
-            if misconfigured, state.broken == nil {
-                state.broken = Self.notAWorkerError(pid: worker.pid, executable: executableDescription)
-            }
-            if state.shutDown || misconfigured { return false }
-            if whileBusy { return true }
-            // An idle worker that exited by itself before answering anything would most likely
-            // be followed by one that does the same; so would one that keeps dying as it starts.
-            // Those are started when a task needs one, so the pool never spins starting workers.
-            if worker.tasksDone == 0 {
-                state.startupDeaths += 1
-                if ending.isExit { return false }
-            }
-            return state.startupDeaths <= 2 * maxWorkers
+        let facts = ProcessPoolStateMachine<WorkerProcess>.Ending(
+            whileBusy: whileBusy, tasksDone: worker.tasksDone, exitedByItself: ending.isExit, misconfigured: misconfigured)
+        let startNow = state.withLockedValue {
+            $0.replacementDue(for: worker, ending: facts, brokenError: Self.notAWorkerError(pid: worker.pid, executable: executableDescription))
         }
         let replacement = startNow ? try? WorkerProcess(executable: executable, arguments: configuration.workerArguments) : nil
-        let added = state.withLockedValue { state -> Bool in
-            guard let replacement, !state.shutDown else { return false }
-            state.idle.append(replacement)
-            return true
-        }
+        let added = replacement.map { replacement in state.withLockedValue { $0.replacementStarted(replacement) } } ?? false
         if !added { replacement?.close() }
         configuration.onWorkerReplaced?(WorkerReplacement(
             pid: worker.pid, ending: ending.description, whileBusy: whileBusy,
@@ -93,13 +69,8 @@ extension ProcessPool {
     }
 }
 
-extension ProcessPool.State {
-    mutating func remove(busy worker: WorkerProcess) {
-        if let index = busy.firstIndex(where: { $0 === worker }) { busy.remove(at: index) }
-    }
-}
-
 /// Lets the monitor thread reach its pool without keeping it alive.
+// Safe: `pool` is written only by `init`; Swift's weak references are read atomically.
 private final class WeakPoolReference: @unchecked Sendable {
     weak var pool: ProcessPool?
     init(_ pool: ProcessPool) { self.pool = pool }

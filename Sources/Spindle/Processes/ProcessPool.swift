@@ -56,6 +56,8 @@ public struct ProcessPoolConfiguration: Sendable {
 /// A worker that dies while idle is noticed at once (a pidfd), reaped and replaced, and a task
 /// sent to a worker that died before reading it is sent to another: it never ran, so it does not
 /// fail. Workers exit when the pool shuts down, and by themselves when the parent process dies.
+// Safe: every stored property is immutable; the mutable bookkeeping is the state machine in
+// `state`, behind its lock.
 public final class ProcessPool: @unchecked Sendable {
     /// Counters for monitoring.
     public struct Statistics: Sendable {
@@ -91,27 +93,13 @@ public final class ProcessPool: @unchecked Sendable {
     let executableDescription: String
     /// Runs one driver thread per worker; its bounded queue is the pool's queue.
     private let drivers: ThreadPoolExecutor
-    let state: NIOLockedValueBox<State>
+    /// The workers' bookkeeping, under the pool's one lock.
+    let state: NIOLockedValueBox<ProcessPoolStateMachine<WorkerProcess>>
     /// Wakes the monitor thread when workers join the pool or the pool shuts down.
     let monitorWake: WakePipe
 
     /// A task is sent again at most this many times when its worker died before reading it.
     static let maxResends = 3
-
-    struct State {
-        var idle: [WorkerProcess] = []
-        /// Workers checked out by a driver.
-        var busy: [WorkerProcess] = []
-        var restarts = 0
-        var completed = 0
-        var nextTaskID: UInt64 = 0
-        var shutDown = false
-        /// Set when a worker proved the executable cannot serve jobs: every task fails with it.
-        var broken: SpindleError?
-        /// Workers that died idle before answering a task since the last answer: bounds the
-        /// replacements of a worker that keeps dying as it starts.
-        var startupDeaths = 0
-    }
 
     /// Starts `configuration.maxWorkers` worker processes.
     /// - Throws: ``SpindleError/Code/workerStartFailed`` if a worker cannot be started.
@@ -141,7 +129,7 @@ public final class ProcessPool: @unchecked Sendable {
             for worker in workers { worker.close() }
             throw error
         }
-        state = NIOLockedValueBox(State(idle: workers))
+        state = NIOLockedValueBox(ProcessPoolStateMachine(workers: workers, maxWorkers: configuration.maxWorkers))
         startMonitor()
     }
 
@@ -165,10 +153,17 @@ public final class ProcessPool: @unchecked Sendable {
     /// Submits one run of `job` and returns its future; waits while the queue is full.
     /// - Throws: ``SpindleError/Code/shutDown`` after shutdown. Failures of the job itself
     ///   (its error, its worker dying, a timeout, an unknown job) fail the future instead.
-    @available(*, noasync, message: "may block while the queue is full: use `try await pool.run(...)`")
+    @available(*, noasync, renamed: "submit(_:_:)", message: "may block while the queue is full: use `try await pool.submit(...)`")
     public func submit<J: ProcessJob>(_ job: J.Type, _ input: J.Input) throws -> Future<J.Output> {
         let bytes = try encode([input], job: J.name)
         return try drivers.submit { try self.runOne(J.self, bytes) }
+    }
+
+    /// Submits one run of `job` and returns its future, suspending (not blocking a thread) while
+    /// the queue is full. Throws as the blocking ``submit(_:_:)-(_,_)`` does.
+    public func submit<J: ProcessJob>(_ job: J.Type, _ input: J.Input) async throws -> Future<J.Output> {
+        let bytes = try encode([input], job: J.name)
+        return try await drivers.submit { try self.runOne(J.self, bytes) }
     }
 
     /// Submits one run of `job` without waiting: throws ``SpindleError/Code/queueFull`` when
@@ -188,20 +183,15 @@ public final class ProcessPool: @unchecked Sendable {
     /// Runs `job` over `inputs`, `chunkSize` items per message, and returns the results in input
     /// order as they become available (see ``FutureResults``). An item's error surfaces at its
     /// position; the other items of its chunk still succeed unless its worker died.
-    @available(*, noasync, message: "may block while the queue is full")
+    @available(*, noasync, renamed: "map(_:_:chunkSize:timeout:)", message: "may block while the queue is full: use `try await pool.map(...)`")
     public func map<J: ProcessJob>(
         _ job: J.Type, _ inputs: [J.Input], chunkSize: Int = 1, timeout: Duration? = nil
     ) throws -> FutureResults<J.Output> {
-        precondition(chunkSize >= 1, "chunkSize must be at least 1, got \(chunkSize)")
         let deadline = Deadline.after(timeout)
         var chunks: [Future<[Result<J.Output, any Error>]>] = []
-        chunks.reserveCapacity(inputs.count / chunkSize + 1)
         do {
-            for start in stride(from: 0, to: inputs.count, by: chunkSize) {
-                let range = start..<min(start + chunkSize, inputs.count)
-                let chunk = try encode(Array(inputs[range]), job: J.name)
-                let count = range.count
-                chunks.append(try drivers.submit { try self.runChunk(J.self, chunk, count: count) })
+            for chunk in try encodeChunks(J.self, inputs, chunkSize: chunkSize) {
+                chunks.append(try drivers.submit { try self.runChunk(J.self, chunk.bytes, count: chunk.count) })
             }
         } catch {
             for chunk in chunks { chunk.cancel() }
@@ -210,11 +200,41 @@ public final class ProcessPool: @unchecked Sendable {
         return FutureResults(chunks: chunks, chunkSize: chunkSize, count: inputs.count, deadline: deadline)
     }
 
+    /// Runs `job` over `inputs`, `chunkSize` items per message, as the blocking
+    /// ``map(_:_:chunkSize:timeout:)-(_,_,_,_)`` does, but suspends (without blocking a thread)
+    /// while the queue is full. Iterate the result with `for try await`.
+    public func map<J: ProcessJob>(
+        _ job: J.Type, _ inputs: [J.Input], chunkSize: Int = 1, timeout: Duration? = nil
+    ) async throws -> FutureResults<J.Output> {
+        let deadline = Deadline.after(timeout)
+        var chunks: [Future<[Result<J.Output, any Error>]>] = []
+        do {
+            for chunk in try encodeChunks(J.self, inputs, chunkSize: chunkSize) {
+                chunks.append(try await drivers.submit { try self.runChunk(J.self, chunk.bytes, count: chunk.count) })
+            }
+        } catch {
+            for chunk in chunks { chunk.cancel() }
+            throw error
+        }
+        return FutureResults(chunks: chunks, chunkSize: chunkSize, count: inputs.count, deadline: deadline)
+    }
+
+    /// `inputs` split into encoded chunks of at most `chunkSize` items.
+    private func encodeChunks<J: ProcessJob>(
+        _ job: J.Type, _ inputs: [J.Input], chunkSize: Int
+    ) throws -> [(bytes: [UInt8], count: Int)] {
+        precondition(chunkSize >= 1, "chunkSize must be at least 1, got \(chunkSize)")
+        return try stride(from: 0, to: inputs.count, by: chunkSize).map { start in
+            let range = start..<min(start + chunkSize, inputs.count)
+            return (try encode(Array(inputs[range]), job: J.name), range.count)
+        }
+    }
+
     // MARK: - Shutting down
 
     /// Stops accepting work, then stops the workers once the queue is drained (or at once for
     /// work not started, with `cancelPending`). With `wait`, returns when every worker has exited.
-    @available(*, noasync, message: "blocks: use `await pool.shutdownGracefully()` in async code")
+    @available(*, noasync, renamed: "shutdownGracefully(cancelPending:)", message: "blocks: use `await pool.shutdownGracefully()` in async code")
     public func shutdown(wait: Bool = true, cancelPending: Bool = false) {
         drivers.shutdown(wait: wait, cancelPending: cancelPending)
         if wait { closeIdleWorkers() }
@@ -232,11 +252,7 @@ public final class ProcessPool: @unchecked Sendable {
     }
 
     private func closeIdleWorkers() {
-        let workers = state.withLockedValue { state -> [WorkerProcess] in
-            state.shutDown = true
-            defer { state.idle.removeAll() }
-            return state.idle
-        }
+        let workers = state.withLockedValue { $0.shutdown() }
         monitorWake.wake()
         for worker in workers { worker.close() }
     }
@@ -248,10 +264,7 @@ public final class ProcessPool: @unchecked Sendable {
     }
 
     private func runChunk<J: ProcessJob>(_ job: J.Type, _ inputs: [UInt8], count: Int) throws -> [Result<J.Output, any Error>] {
-        let taskID = state.withLockedValue { state -> UInt64 in
-            state.nextTaskID += 1
-            return state.nextTaskID
-        }
+        let taskID = state.withLockedValue { $0.takeTaskID() }
         let request = WorkerRequest(taskID: taskID, job: J.name, count: count, inputs: inputs).encoded()
         var resends = 0
         while true {
@@ -316,18 +329,17 @@ public final class ProcessPool: @unchecked Sendable {
     private func checkOut() throws -> WorkerProcess {
         // There is one driver thread per worker, so a driver finds one idle unless a worker
         // was not replaced (it failed to start, or kept exiting as it started).
-        let (worker, broken) = state.withLockedValue { state -> (WorkerProcess?, SpindleError?) in
-            if let broken = state.broken { return (nil, broken) }
-            guard let worker = state.idle.popLast() else { return (nil, nil) }
-            state.busy.append(worker)
-            return (worker, nil)
+        switch state.withLockedValue({ $0.checkOut() }) {
+        case .worker(let worker):
+            return worker
+        case .broken(let error):
+            throw error
+        case .startFresh:
+            let fresh = try WorkerProcess(executable: executable, arguments: configuration.workerArguments)
+            state.withLockedValue { $0.checkedOut(fresh: fresh) }
+            monitorWake.wake()
+            return fresh
         }
-        if let broken { throw broken }
-        if let worker { return worker }
-        let fresh = try WorkerProcess(executable: executable, arguments: configuration.workerArguments)
-        state.withLockedValue { $0.busy.append(fresh) }
-        monitorWake.wake()
-        return fresh
     }
 
     private func checkIn(_ worker: WorkerProcess) {
@@ -335,35 +347,16 @@ public final class ProcessPool: @unchecked Sendable {
         if let limit = configuration.maxTasksPerWorker, worker.tasksDone >= limit {
             worker.close()
             let fresh = try? WorkerProcess(executable: executable, arguments: configuration.workerArguments)
-            let stale = state.withLockedValue { state -> Bool in
-                state.remove(busy: worker)
-                state.completed += 1
-                state.startupDeaths = 0
-                guard let fresh, !state.shutDown else { return true }
-                state.idle.append(fresh)
-                return false
-            }
-            if stale { fresh?.close() } else { monitorWake.wake() }
+            let kept = state.withLockedValue { $0.recycled(worker, fresh: fresh) }
+            if kept { monitorWake.wake() } else { fresh?.close() }
             return
         }
-        let outcome = state.withLockedValue { state -> CheckIn in
-            state.remove(busy: worker)
-            state.completed += 1
-            state.startupDeaths = 0
-            if state.shutDown { return .close }
-            // The monitor saw it die after it answered: it is replaced like any dead worker.
-            if worker.deathNoticed { state.busy.append(worker); return .replace }
-            state.idle.append(worker)
-            return .idle
-        }
-        switch outcome {
+        switch state.withLockedValue({ $0.checkIn(worker) }) {
         case .idle: break
         case .close: worker.close()
         case .replace: _ = replace(worker, after: FrameChannel.Failure.closed, job: nil)
         }
     }
-
-    private enum CheckIn { case idle, close, replace }
 
     /// What became of a task whose worker failed.
     struct WorkerFailure {

@@ -4,9 +4,12 @@ import Glibc
 import Musl
 #endif
 import Foundation
+import NIOConcurrencyHelpers
 
 /// One worker process of a ``ProcessPool``: the executable started in worker mode, with a pipe
 /// to its standard input and one from its standard output.
+// Safe: its mutable fields (the request in flight, `tasksDone`) are used only by the one driver
+// thread that has the worker checked out; the pool hands a worker to one driver at a time.
 final class WorkerProcess: @unchecked Sendable {
     /// Set in a worker's environment: the executable serves jobs instead of running its `main`.
     static let workerEnvironmentKey = "SPINDLE_PROCESS_WORKER"
@@ -29,8 +32,6 @@ final class WorkerProcess: @unchecked Sendable {
     private var requestBytesSent = 0
     /// Tasks this worker has answered.
     var tasksDone = 0
-    /// Set (under the pool's lock) once the pool's monitor saw this worker end while a driver held it.
-    var deathNoticed = false
     private var ending: Ending?
 
     /// How a worker process ended.
@@ -137,7 +138,7 @@ final class WorkerProcess: @unchecked Sendable {
         Glibc.close(exitFD)
     }
 
-    private static let spawnLock = ConditionLock()
+    private static let spawnLock = NIOLock()
 
     /// glibc's `pidfd_open`, looked up at run time: Swift's Glibc module does not export it.
     private static let pidfdOpen: (@convention(c) (pid_t, UInt32) -> Int32)? = {

@@ -102,7 +102,7 @@ extension TourSections {
             let callbackOrder = CallbackLog()
             let third = try sleeps.map { ms in try pool.trySubmit { usleep(UInt32(ms) * 1000); return ms } }
             for future in third { future.onComplete { done in callbackOrder.append(try done.result()) } }
-            _ = await wait(for: third)
+            _ = await waitFor(third)
             tour.line("  done-callback order:               \(callbackOrder.values)")
             guard mapOrder == sleeps, completionOrder == sleeps.sorted() else {
                 throw TourCheckFailed("completion order did not differ from submit order as expected")
