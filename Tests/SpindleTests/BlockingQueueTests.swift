@@ -73,7 +73,8 @@ struct BlockingQueueTests {
                 group.leave()
             }
         }
-        usleep(30_000)
+        // All six threads are parked (a state that lasts until the shutdown), not merely started.
+        waitUntil { full.storage.withMachine { $0.waitingPutters } == 3 && empty.storage.withMachine { $0.waitingGetters } == 3 }
         full.shutdown()
         empty.shutdown()
         #expect(group.wait(timeout: .now() + 5) == .success)
@@ -165,5 +166,53 @@ struct BlockingQueueTests {
         queue.shutdown()
         #expect(group.wait(timeout: .now() + 60) == .success)
         #expect(received.withLockedValue { $0.sorted() } == Array(0..<(producers * perProducer)))
+    }
+
+    @Test("a timed get that times out leaves no waiter behind; a later put is not lost")
+    func timedOutGetterLeavesNothing() throws {
+        let queue = BlockingQueue<Int>(maxSize: 1)
+        #expect(try #require(throws: SpindleError.self) { try queue.get(timeout: .milliseconds(5)) }.code == .queueEmpty)
+        #expect(queue.storage.withMachine { $0.waitingGetters } == 0)
+        try queue.tryPut(1)
+        #expect(try queue.tryGet() == 1)
+    }
+
+    @Test("for-in takes every element in order and ends once the queue is shut down and drained")
+    func iteration() async throws {
+        let queue = BlockingQueue<Int>(maxSize: 4)
+        let consumed = try await onThread {
+            var items: [Int] = []
+            Thread.detachNewThread {
+                for i in 0..<100 { try! queue.put(i) }
+                queue.shutdown()
+            }
+            for item in queue { items.append(item) }
+            return items
+        }
+        #expect(consumed == Array(0..<100))
+    }
+
+    @Test("shutdown ends the for-in loops of consumers waiting on an empty queue")
+    func iterationEndsAtShutdown() async throws {
+        let queue = BlockingQueue<Int>(maxSize: 2)
+        let consumers = (0..<3).map { _ in
+            Task { try await onThread { queue.map { $0 } } }
+        }
+        await eventually { queue.storage.withMachine { $0.waitingGetters } == 3 }
+        queue.shutdown()
+        for consumer in consumers { #expect(try await consumer.value == []) }
+    }
+}
+
+/// Waits (yielding the thread) until `condition` holds: for states that last once reached, such
+/// as threads parked in a queue. Gives up after a generous 30 s with a recorded issue.
+private func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) {
+    let limit = ContinuousClock.now + .seconds(30)
+    while !condition() {
+        if ContinuousClock.now > limit {
+            Issue.record("the condition never held", sourceLocation: sourceLocation)
+            return
+        }
+        sched_yield()
     }
 }

@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOConcurrencyHelpers
+
+/// A ``BlockingQueue``'s one lock and its state machine. It runs the machine under the lock and
+/// performs what the machine returns — parking the calling thread, unparking others — outside it.
+final class BlockingQueueStorage<Element: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: `machine` is only read or changed while `lock` is held.
+    private let lock = NIOLock()
+    private var machine: BlockingQueueStateMachine<Element, ThreadParker>
+
+    /// How often `put`/`get` retry (yielding the CPU in between) before parking: a park and
+    /// unpark cost microseconds, a retry well under one.
+    static var retriesBeforeParking: Int { 64 }
+
+    init(maxSize: Int) {
+        machine = BlockingQueueStateMachine(maxSize: maxSize)
+    }
+
+    func withMachine<T>(_ body: (inout BlockingQueueStateMachine<Element, ThreadParker>) -> T) -> T {
+        lock.withLock { body(&machine) }
+    }
+
+    /// Adds `element`, waiting up to `timeout` (nil: as long as it takes) for room. Returns false
+    /// when the timeout passed first (the element was not added).
+    func put(_ element: Element, timeout: Duration?) throws -> Bool {
+        var retries = Self.retries(for: timeout)
+        while true {
+            switch lock.withLock({ machine.put(element, parker: nil) }) {
+            case .added(let getter):
+                getter?.unpark()
+                return true
+            case .shutDown:
+                throw Self.shutDownError
+            case .full, .wait:
+                break
+            }
+            if retries == 0 { break }
+            retries -= 1
+            sched_yield()
+        }
+        let parker = ThreadParker()
+        switch lock.withLock({ machine.put(element, parker: parker) }) {
+        case .added(let getter):
+            getter?.unpark()
+            return true
+        case .shutDown:
+            throw Self.shutDownError
+        case .full:
+            preconditionFailure("the state machine refused a parker")
+        case .wait(let id):
+            switch park(parker, id: id, timeout: timeout) {
+            case .served: return true
+            case .shutDown: throw Self.shutDownError
+            case nil: return false
+            case .element: preconditionFailure("a putter was handed an element")
+            }
+        }
+    }
+
+    /// Takes the oldest element, waiting up to `timeout` (nil: as long as it takes) for one.
+    /// Returns nil when the timeout passed first.
+    func get(timeout: Duration?) throws -> Element? {
+        var retries = Self.retries(for: timeout)
+        while true {
+            switch lock.withLock({ machine.get(parker: nil) }) {
+            case .element(let element, let putter):
+                putter?.unpark()
+                return element
+            case .shutDown:
+                throw Self.shutDownError
+            case .empty, .wait:
+                break
+            }
+            if retries == 0 { break }
+            retries -= 1
+            sched_yield()
+        }
+        let parker = ThreadParker()
+        switch lock.withLock({ machine.get(parker: parker) }) {
+        case .element(let element, let putter):
+            putter?.unpark()
+            return element
+        case .shutDown:
+            throw Self.shutDownError
+        case .empty:
+            preconditionFailure("the state machine refused a parker")
+        case .wait(let id):
+            switch park(parker, id: id, timeout: timeout) {
+            case .element(let element): return element
+            case .shutDown: throw Self.shutDownError
+            case nil: return nil
+            case .served: preconditionFailure("a getter was handed no element")
+            }
+        }
+    }
+
+    /// Marks one element done, unparking the joiners if it was the last.
+    func taskDone() throws {
+        switch lock.withLock({ machine.taskDone() }) {
+        case .counted(let joiners):
+            for joiner in joiners { joiner.unpark() }
+        case .overflow:
+            throw SpindleError(.taskDoneOverflow, "taskDone() called more times than elements were put")
+        }
+    }
+
+    /// Waits up to `timeout` for every element put to be marked done. Returns the number still
+    /// unfinished when the timeout passed first, else 0.
+    func join(timeout: Duration?) -> Int {
+        let parker = ThreadParker()
+        switch lock.withLock({ machine.join(parker: parker) }) {
+        case .done:
+            return 0
+        case .pending:
+            preconditionFailure("the state machine refused a parker")
+        case .wait(let id):
+            if let timeout { _ = parker.park(timeout: timeout) } else { parker.park() }
+            return lock.withLock {
+                machine.collect(id) == nil ? max(1, machine.unfinishedTasks) : 0
+            }
+        }
+    }
+
+    /// Shuts the queue down and unparks every thread the machine names.
+    func shutdown(immediate: Bool) {
+        for parker in lock.withLock({ machine.shutdown(immediate: immediate) }) { parker.unpark() }
+    }
+
+    /// Parks until unparked or `timeout` passes, then collects what the thread was handed (nil:
+    /// nothing, the timeout won).
+    private func park(
+        _ parker: ThreadParker, id: Int, timeout: Duration?
+    ) -> BlockingQueueStateMachine<Element, ThreadParker>.Outcome? {
+        if let timeout { _ = parker.park(timeout: timeout) } else { parker.park() }
+        return lock.withLock { machine.collect(id) }
+    }
+
+    /// Retries before parking: none for a wait shorter than the retries would take.
+    private static func retries(for timeout: Duration?) -> Int {
+        guard let timeout else { return retriesBeforeParking }
+        return timeout >= .milliseconds(1) ? retriesBeforeParking : 0
+    }
+
+    static var shutDownError: SpindleError {
+        SpindleError(.queueShutDown, "the queue was shut down")
+    }
+}
