@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 @testable import Spindle
+import SpindleTestSupport
 
 @Suite("AsyncQueue")
 struct AsyncQueueTests {
@@ -15,7 +16,7 @@ struct AsyncQueueTests {
         #expect(throws: SpindleError.self) { try queue.tryPut(3) }
         let timedPut = Task { try await queue.put(3, timeout: .seconds(5), clock: clock) }
         await clock.waitForSleepers(1)
-        await eventually { queue.storage.withMachine { $0.waitingPutters } == 1 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingPutters } == 1 })
         clock.advance(by: .seconds(5))
         let full = await #expect(throws: SpindleError.self) { try await timedPut.value }
         #expect(full?.code == .queueFull)
@@ -25,7 +26,7 @@ struct AsyncQueueTests {
         #expect(try queue.tryGet() == 2)
         let timedGet = Task { try await queue.get(timeout: .seconds(5), clock: clock) }
         await clock.waitForSleepers(1)
-        await eventually { queue.storage.withMachine { $0.waitingGetters } == 1 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingGetters } == 1 })
         clock.advance(by: .seconds(5))
         let empty = await #expect(throws: SpindleError.self) { try await timedGet.value }
         #expect(empty?.code == .queueEmpty)
@@ -38,7 +39,7 @@ struct AsyncQueueTests {
         let clock = TestClock()
         let getter = Task { try await queue.get(timeout: .seconds(5), clock: clock) }
         await clock.waitForSleepers(1)
-        await eventually { queue.storage.withMachine { $0.waitingGetters } == 1 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingGetters } == 1 })
         clock.advance(by: .seconds(4))
         try await queue.put(42)
         #expect(try await getter.value == 42)
@@ -49,13 +50,13 @@ struct AsyncQueueTests {
     func handoff() async throws {
         let queue = AsyncQueue<String>(maxSize: 1)
         let getter = Task { try await queue.get() }
-        await eventually { queue.storage.withMachine { $0.waitingGetters } == 1 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingGetters } == 1 })
         try await queue.put("hello")
         #expect(try await getter.value == "hello")
 
         try await queue.put("a")
         let putter = Task { try await queue.put("b") }
-        await eventually { queue.storage.withMachine { $0.waitingPutters } == 1 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingPutters } == 1 })
         #expect(try await queue.get() == "a")
         try await putter.value
         #expect(try await queue.get() == "b")
@@ -65,7 +66,7 @@ struct AsyncQueueTests {
     func cancellation() async throws {
         let queue = AsyncQueue<Int>(maxSize: 1)
         let getters = (0..<4).map { _ in Task { try await queue.get() } }
-        await eventually { queue.storage.withMachine { $0.waitingGetters } == 4 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingGetters } == 4 })
         getters[0].cancel()
         getters[2].cancel()
         for i in 0..<2 { try await queue.put(i) }
@@ -81,7 +82,7 @@ struct AsyncQueueTests {
 
         try await queue.put(10)
         let putter = Task { try await queue.put(11) }
-        await eventually { queue.storage.withMachine { $0.waitingPutters } == 1 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingPutters } == 1 })
         putter.cancel()
         await #expect(throws: CancellationError.self) { try await putter.value }
         #expect(try await queue.get() == 10)
@@ -95,9 +96,9 @@ struct AsyncQueueTests {
         let full = AsyncQueue<Int>(maxSize: 1)
         try await full.put(1)
         let putter = Task { try await full.put(2) }
-        await eventually {
+        #expect(await waitUntil(seconds: 30) {
             empty.storage.withMachine { $0.waitingGetters } == 1 && full.storage.withMachine { $0.waitingPutters } == 1
-        }
+        })
         empty.shutdown()
         full.shutdown()
         let e1 = await #expect(throws: SpindleError.self) { try await getter.value }
@@ -170,7 +171,7 @@ struct AsyncQueueTests {
         let queue = AsyncQueue<Int>(maxSize: 1)
         try queue.tryPut(1)
         let joiner = Task { try await queue.join() }
-        await eventually { queue.storage.withMachine { $0.waitingJoiners } == 1 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingJoiners } == 1 })
         joiner.cancel()
         await #expect(throws: CancellationError.self) { try await joiner.value }
         #expect(queue.storage.withMachine { $0.waitingJoiners } == 0)
@@ -199,7 +200,7 @@ struct AsyncQueueTests {
                 return items
             }
         }
-        await eventually { queue.storage.withMachine { $0.waitingGetters } == 3 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingGetters } == 3 })
         consumers[0].cancel()
         #expect(await consumers[0].value == [])
         queue.shutdown()

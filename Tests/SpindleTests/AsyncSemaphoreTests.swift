@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 @testable import Spindle
+import SpindleTestSupport
 
 @Suite("AsyncSemaphore")
 struct AsyncSemaphoreTests {
@@ -60,7 +61,7 @@ struct AsyncSemaphoreTests {
         #expect(!semaphore.tryAcquire())
         let acquirer = Task { try await semaphore.acquire(timeout: .seconds(5), clock: clock) }
         await clock.waitForSleepers(1)
-        await eventually { semaphore.waitingCount == 1 }
+        #expect(await waitUntil(seconds: 30) { semaphore.waitingCount == 1 })
         clock.advance(by: .seconds(5))
         let error = await #expect(throws: SpindleError.self) { try await acquirer.value }
         #expect(error?.code == .timeout)
@@ -75,7 +76,7 @@ struct AsyncSemaphoreTests {
         let clock = TestClock()
         let acquirer = Task { try await semaphore.acquire(timeout: .seconds(5), clock: clock) }
         await clock.waitForSleepers(1)
-        await eventually { semaphore.waitingCount == 1 }
+        #expect(await waitUntil(seconds: 30) { semaphore.waitingCount == 1 })
         clock.advance(by: .seconds(4))
         semaphore.release()
         try await acquirer.value
@@ -94,7 +95,7 @@ struct AsyncSemaphoreTests {
         }
         for served in 1...5 {
             semaphore.release()
-            await eventually { order.withLockedValue { $0.count } == served }
+            #expect(await waitUntil(seconds: 30) { order.withLockedValue { $0.count } == served })
         }
         for t in tasks { try await t.value }
         #expect(order.withLockedValue { $0 } == [0, 1, 2, 3, 4])

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 @testable import Spindle
+import SpindleTestSupport
 
 @Suite("BlockingQueue")
 struct BlockingQueueTests {
@@ -55,9 +56,9 @@ struct BlockingQueueTests {
     }
 
     @Test("shutdown wakes threads blocked on both sides with a clear error")
-    func shutdownWakesWaiters() throws {
+    func shutdownWakesWaiters() async throws {
         let full = BlockingQueue<Int>(maxSize: 1)
-        try full.put(0)
+        try full.tryPut(0)
         let empty = BlockingQueue<Int>(maxSize: 1)
         let errors = NIOLockedValueBox<[SpindleError.Code]>([])
         let group = DispatchGroup()
@@ -74,15 +75,17 @@ struct BlockingQueueTests {
             }
         }
         // All six threads are parked (a state that lasts until the shutdown), not merely started.
-        waitUntil { full.storage.withMachine { $0.waitingPutters } == 3 && empty.storage.withMachine { $0.waitingGetters } == 3 }
+        #expect(await waitUntil(seconds: 30) {
+            full.storage.withMachine { $0.waitingPutters } == 3 && empty.storage.withMachine { $0.waitingGetters } == 3
+        })
         full.shutdown()
         empty.shutdown()
         #expect(group.wait(timeout: .now() + 5) == .success)
         #expect(errors.withLockedValue { $0 } == Array(repeating: .queueShutDown, count: 6))
         // After a normal shutdown, getters still take what is left, then get the error.
-        #expect(try full.get() == 0)
-        #expect(try #require(throws: SpindleError.self) { try full.get() }.code == .queueShutDown)
-        #expect(try #require(throws: SpindleError.self) { try full.put(1) }.code == .queueShutDown)
+        #expect(try full.tryGet() == 0)
+        #expect(try #require(throws: SpindleError.self) { try full.tryGet() }.code == .queueShutDown)
+        #expect(try #require(throws: SpindleError.self) { try full.tryPut(1) }.code == .queueShutDown)
     }
 
     @Test("a shutdown racing with puts loses nothing: every put that succeeded is got exactly once")
@@ -198,21 +201,8 @@ struct BlockingQueueTests {
         let consumers = (0..<3).map { _ in
             Task { try await onThread { queue.map { $0 } } }
         }
-        await eventually { queue.storage.withMachine { $0.waitingGetters } == 3 }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingGetters } == 3 })
         queue.shutdown()
         for consumer in consumers { #expect(try await consumer.value == []) }
-    }
-}
-
-/// Waits (yielding the thread) until `condition` holds: for states that last once reached, such
-/// as threads parked in a queue. Gives up after a generous 30 s with a recorded issue.
-private func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) {
-    let limit = ContinuousClock.now + .seconds(30)
-    while !condition() {
-        if ContinuousClock.now > limit {
-            Issue.record("the condition never held", sourceLocation: sourceLocation)
-            return
-        }
-        sched_yield()
     }
 }

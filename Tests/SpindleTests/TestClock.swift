@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import SpindleTestSupport
 import Testing
 
 /// A clock that moves only when the test advances it, so timeouts are tested without waiting.
@@ -65,44 +66,7 @@ final class TestClock: Clock, Sendable {
 
     /// Returns once `count` tasks sleep on this clock (a state that lasts until the test advances it).
     func waitForSleepers(_ count: Int, sourceLocation: SourceLocation = #_sourceLocation) async {
-        await eventually(sourceLocation: sourceLocation) { sleeperCount >= count }
-    }
-}
-
-/// Suspends tasks until the test opens it; once open, it stays open.
-final class Gate: Sendable {
-    private let state = NIOLockedValueBox((isOpen: false, waiters: [CheckedContinuation<Void, Never>]()))
-
-    func open() {
-        let waiters = state.withLockedValue { state in
-            state.isOpen = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let isOpen = state.withLockedValue { state in
-                if !state.isOpen { state.waiters.append(continuation) }
-                return state.isOpen
-            }
-            if isOpen { continuation.resume() }
-        }
-    }
-}
-
-/// Yields until `condition` holds: for states that last once reached (a task is waiting in a
-/// queue, a count reached its final value), never for a fleeting moment. Gives up after a
-/// generous 30 s with a recorded issue.
-func eventually(sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool) async {
-    let limit = ContinuousClock.now + .seconds(30)
-    while !condition() {
-        if ContinuousClock.now > limit {
-            Issue.record("the condition never held", sourceLocation: sourceLocation)
-            return
-        }
-        await Task.yield()
+        let asleep = await waitUntil(seconds: 30) { sleeperCount >= count }
+        #expect(asleep, "\(count) tasks never slept on the test clock", sourceLocation: sourceLocation)
     }
 }
