@@ -12,6 +12,7 @@ extension BlockingQueue: Sequence {
 
     /// Iterates by taking elements: each one is removed from the queue, as by ``get(timeout:)``.
     /// Call it from a thread, not from async code (each step blocks).
+    @available(*, noasync, message: "blocks a thread: iterate an AsyncQueue with for-await in async code")
     public func makeIterator() -> Iterator {
         Iterator(queue: self)
     }

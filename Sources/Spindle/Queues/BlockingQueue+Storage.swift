@@ -113,6 +113,7 @@ final class BlockingQueueStorage<Element: Sendable>: @unchecked Sendable {
     /// Waits up to `timeout` for every element put to be marked done. Returns the number still
     /// unfinished when the timeout passed first, else 0.
     func join(timeout: Duration?) -> Int {
+        guard case .pending = lock.withLock({ machine.join(parker: nil) }) else { return 0 }
         let parker = ThreadParker()
         switch lock.withLock({ machine.join(parker: parker) }) {
         case .done:
