@@ -11,8 +11,10 @@ import DequeModule
 ///
 /// Invariants: getters wait only while the buffer is empty; putters wait only while it is full;
 /// joiners wait only while some element put is not yet marked done.
+@usableFromInline
 struct BlockingQueueStateMachine<Element, Parker> {
     /// What a parked thread was handed.
+    @usableFromInline
     enum Outcome {
         /// A getter's element.
         case element(Element)
@@ -22,8 +24,10 @@ struct BlockingQueueStateMachine<Element, Parker> {
         case shutDown
     }
 
+    @usableFromInline
     enum Mode: Equatable { case open, shutDown, shutDownImmediately }
 
+    @usableFromInline
     enum PutAction {
         /// The element is in the queue (or handed to a waiting getter, to unpark).
         case added(unpark: Parker?)
@@ -34,6 +38,7 @@ struct BlockingQueueStateMachine<Element, Parker> {
         case shutDown
     }
 
+    @usableFromInline
     enum GetAction {
         /// The oldest element; a waiting putter whose element went in in its place, to unpark.
         case element(Element, unpark: Parker?)
@@ -45,6 +50,7 @@ struct BlockingQueueStateMachine<Element, Parker> {
         case shutDown
     }
 
+    @usableFromInline
     enum JoinAction {
         /// Every element put has been marked done.
         case done
@@ -54,6 +60,7 @@ struct BlockingQueueStateMachine<Element, Parker> {
         case wait(id: Int)
     }
 
+    @usableFromInline
     enum TaskDoneAction {
         /// Counted; the joiners to unpark (those waiting for this last task).
         case counted(unpark: [Parker])
@@ -61,39 +68,30 @@ struct BlockingQueueStateMachine<Element, Parker> {
         case overflow
     }
 
-    private struct Waiter {
-        var id: Int
-        var parker: Parker
-    }
-
-    private struct WaitingPutter {
-        var id: Int
-        var element: Element
-        var parker: Parker
-    }
-
-    let maxSize: Int
-    private var buffer = Deque<Element>()
-    private var getters = Deque<Waiter>()
-    private var putters = Deque<WaitingPutter>()
-    private var joiners: [Waiter] = []
+    @usableFromInline let maxSize: Int
+    @usableFromInline var buffer = Deque<Element>()
+    @usableFromInline var getters = Deque<(id: Int, parker: Parker)>()
+    @usableFromInline var putters = Deque<(id: Int, element: Element, parker: Parker)>()
+    @usableFromInline var joiners: [(id: Int, parker: Parker)] = []
     /// Outcomes left for parked threads that have not collected them yet.
-    private var outcomes: [Int: Outcome] = [:]
+    @usableFromInline var outcomes: [Int: Outcome] = [:]
     /// Elements put (or handed over) and not yet marked done.
-    private(set) var unfinishedTasks = 0
-    private(set) var mode = Mode.open
-    private var nextID = 0
+    @usableFromInline var unfinishedTasks = 0
+    @usableFromInline var mode = Mode.open
+    @usableFromInline var nextID = 0
 
+    @usableFromInline
     init(maxSize: Int) {
         self.maxSize = maxSize
     }
 
-    var count: Int { buffer.count }
-    var waitingGetters: Int { getters.count }
-    var waitingPutters: Int { putters.count }
-    var waitingJoiners: Int { joiners.count }
+    @inlinable var count: Int { buffer.count }
+    @inlinable var waitingGetters: Int { getters.count }
+    @inlinable var waitingPutters: Int { putters.count }
+    @inlinable var waitingJoiners: Int { joiners.count }
 
     /// Adds `element` if there is room; when full, registers `parker` (if given) to wait for room.
+    @inlinable
     mutating func put(_ element: Element, parker: Parker?) -> PutAction {
         guard mode == .open else { return .shutDown }
         if let getter = getters.popFirst() {
@@ -108,12 +106,13 @@ struct BlockingQueueStateMachine<Element, Parker> {
         }
         guard let parker else { return .full }
         let id = makeID()
-        putters.append(WaitingPutter(id: id, element: element, parker: parker))
+        putters.append((id, element, parker))
         return .wait(id: id)
     }
 
     /// Takes the oldest element (a waiting putter's element takes its place); when empty,
     /// registers `parker` (if given) to wait for one.
+    @inlinable
     mutating func get(parker: Parker?) -> GetAction {
         if let element = buffer.popFirst() {
             guard let putter = putters.popFirst() else { return .element(element, unpark: nil) }
@@ -125,11 +124,12 @@ struct BlockingQueueStateMachine<Element, Parker> {
         guard mode == .open else { return .shutDown }
         guard let parker else { return .empty }
         let id = makeID()
-        getters.append(Waiter(id: id, parker: parker))
+        getters.append((id, parker))
         return .wait(id: id)
     }
 
     /// Marks one element done; the last one releases the joiners.
+    @inlinable
     mutating func taskDone() -> TaskDoneAction {
         guard unfinishedTasks > 0 else { return .overflow }
         unfinishedTasks -= 1
@@ -138,16 +138,18 @@ struct BlockingQueueStateMachine<Element, Parker> {
 
     /// Returns `.done` when every element put has been marked done; otherwise registers `parker`
     /// (if given) to wait for it.
+    @inlinable
     mutating func join(parker: Parker?) -> JoinAction {
         guard unfinishedTasks > 0 else { return .done }
         guard let parker else { return .pending }
         let id = makeID()
-        joiners.append(Waiter(id: id, parker: parker))
+        joiners.append((id, parker))
         return .wait(id: id)
     }
 
     /// Shuts the queue down and returns the parkers to unpark: every waiting putter (its element
     /// is not added) and getter, and the joiners if `immediate` dropped the last unfinished elements.
+    @inlinable
     mutating func shutdown(immediate: Bool) -> [Parker] {
         if mode != .shutDownImmediately { mode = immediate ? .shutDownImmediately : .shutDown }
         if immediate {
@@ -171,6 +173,7 @@ struct BlockingQueueStateMachine<Element, Parker> {
     /// What the thread waiting under `id` was handed, once it is unparked or its timeout passed.
     /// Nil when nothing was (its timeout won): it no longer waits, and a putter's element was
     /// not added.
+    @inlinable
     mutating func collect(_ id: Int) -> Outcome? {
         if let outcome = outcomes.removeValue(forKey: id) { return outcome }
         if let index = getters.firstIndex(where: { $0.id == id }) {
@@ -183,7 +186,8 @@ struct BlockingQueueStateMachine<Element, Parker> {
         return nil
     }
 
-    private mutating func takeJoinersIfDone() -> [Parker] {
+    @inlinable
+    mutating func takeJoinersIfDone() -> [Parker] {
         guard unfinishedTasks == 0, !joiners.isEmpty else { return [] }
         let woken = joiners
         joiners.removeAll()
@@ -191,7 +195,8 @@ struct BlockingQueueStateMachine<Element, Parker> {
         return woken.map(\.parker)
     }
 
-    private mutating func makeID() -> Int {
+    @inlinable
+    mutating func makeID() -> Int {
         nextID += 1
         return nextID
     }

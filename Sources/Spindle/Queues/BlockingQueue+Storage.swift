@@ -9,25 +9,29 @@ import NIOConcurrencyHelpers
 
 /// A ``BlockingQueue``'s one lock and its state machine. It runs the machine under the lock and
 /// performs what the machine returns — parking the calling thread, unparking others — outside it.
+@usableFromInline
 final class BlockingQueueStorage<Element: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: `machine` is only read or changed while `lock` is held.
-    private let lock = NIOLock()
-    private var machine: BlockingQueueStateMachine<Element, ThreadParker>
+    @usableFromInline let lock = NIOLock()
+    @usableFromInline var machine: BlockingQueueStateMachine<Element, ThreadParker>
 
     /// How often `put`/`get` retry (yielding the CPU in between) before parking: a park and
     /// unpark cost microseconds, a retry well under one.
-    static var retriesBeforeParking: Int { 64 }
+    @inlinable static var retriesBeforeParking: Int { 64 }
 
+    @usableFromInline
     init(maxSize: Int) {
         machine = BlockingQueueStateMachine(maxSize: maxSize)
     }
 
+    @inlinable
     func withMachine<T>(_ body: (inout BlockingQueueStateMachine<Element, ThreadParker>) -> T) -> T {
         lock.withLock { body(&machine) }
     }
 
     /// Adds `element`, waiting up to `timeout` (nil: as long as it takes) for room. Returns false
     /// when the timeout passed first (the element was not added).
+    @inlinable
     func put(_ element: Element, timeout: Duration?) throws -> Bool {
         var retries = Self.retries(for: timeout)
         while true {
@@ -65,6 +69,7 @@ final class BlockingQueueStorage<Element: Sendable>: @unchecked Sendable {
 
     /// Takes the oldest element, waiting up to `timeout` (nil: as long as it takes) for one.
     /// Returns nil when the timeout passed first.
+    @inlinable
     func get(timeout: Duration?) throws -> Element? {
         var retries = Self.retries(for: timeout)
         while true {
@@ -101,6 +106,7 @@ final class BlockingQueueStorage<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Marks one element done, unparking the joiners if it was the last.
+    @inlinable
     func taskDone() throws {
         switch lock.withLock({ machine.taskDone() }) {
         case .counted(let joiners):
@@ -112,6 +118,7 @@ final class BlockingQueueStorage<Element: Sendable>: @unchecked Sendable {
 
     /// Waits up to `timeout` for every element put to be marked done. Returns the number still
     /// unfinished when the timeout passed first, else 0.
+    @inlinable
     func join(timeout: Duration?) -> Int {
         guard case .pending = lock.withLock({ machine.join(parker: nil) }) else { return 0 }
         let parker = ThreadParker()
@@ -129,13 +136,15 @@ final class BlockingQueueStorage<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Shuts the queue down and unparks every thread the machine names.
+    @inlinable
     func shutdown(immediate: Bool) {
         for parker in lock.withLock({ machine.shutdown(immediate: immediate) }) { parker.unpark() }
     }
 
     /// Parks until unparked or `timeout` passes, then collects what the thread was handed (nil:
     /// nothing, the timeout won).
-    private func park(
+    @inlinable
+    func park(
         _ parker: ThreadParker, id: Int, timeout: Duration?
     ) -> BlockingQueueStateMachine<Element, ThreadParker>.Outcome? {
         if let timeout { _ = parker.park(timeout: timeout) } else { parker.park() }
@@ -143,11 +152,13 @@ final class BlockingQueueStorage<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Retries before parking: none for a wait shorter than the retries would take.
-    private static func retries(for timeout: Duration?) -> Int {
+    @inlinable
+    static func retries(for timeout: Duration?) -> Int {
         guard let timeout else { return retriesBeforeParking }
         return timeout >= .milliseconds(1) ? retriesBeforeParking : 0
     }
 
+    @inlinable
     static var shutDownError: SpindleError {
         SpindleError(.queueShutDown, "the queue was shut down")
     }

@@ -12,7 +12,7 @@ public final class BlockingQueue<Element: Sendable>: Sendable {
     /// The most elements the queue holds; `put` waits beyond it.
     public let maxSize: Int
 
-    let storage: BlockingQueueStorage<Element>
+    @usableFromInline let storage: BlockingQueueStorage<Element>
 
     /// Creates a queue that holds at most `maxSize` elements (at least 1).
     public init(maxSize: Int) {
@@ -34,6 +34,7 @@ public final class BlockingQueue<Element: Sendable>: Sendable {
     /// - Throws: ``SpindleError/Code/queueFull`` when the timeout passes;
     ///   ``SpindleError/Code/queueShutDown`` once the queue is shut down (also while waiting).
     @available(*, noasync, message: "blocks a thread: use AsyncQueue.put(_:) in async code")
+    @inlinable
     public func put(_ element: Element, timeout: Duration? = nil) throws {
         guard try storage.put(element, timeout: timeout) else {
             throw SpindleError(.queueFull, "the queue stayed full (\(maxSize) elements) for \(timeout!)")
@@ -41,6 +42,7 @@ public final class BlockingQueue<Element: Sendable>: Sendable {
     }
 
     /// Adds `element` without waiting. Throws ``SpindleError/Code/queueFull`` when full.
+    @inlinable
     public func tryPut(_ element: Element) throws {
         guard try storage.put(element, timeout: .zero) else {
             throw SpindleError(.queueFull, "the queue is full (\(maxSize) elements)")
@@ -53,6 +55,7 @@ public final class BlockingQueue<Element: Sendable>: Sendable {
     /// - Throws: ``SpindleError/Code/queueEmpty`` when the timeout passes;
     ///   ``SpindleError/Code/queueShutDown`` once the queue is shut down and empty.
     @available(*, noasync, message: "blocks a thread: use AsyncQueue.get() in async code")
+    @inlinable
     public func get(timeout: Duration? = nil) throws -> Element {
         guard let element = try storage.get(timeout: timeout) else {
             throw SpindleError(.queueEmpty, "the queue stayed empty for \(timeout!)")
@@ -62,6 +65,7 @@ public final class BlockingQueue<Element: Sendable>: Sendable {
 
     /// Removes and returns the oldest element without waiting. Throws
     /// ``SpindleError/Code/queueEmpty`` when empty.
+    @inlinable
     public func tryGet() throws -> Element {
         guard let element = try storage.get(timeout: .zero) else {
             throw SpindleError(.queueEmpty, "the queue is empty")
