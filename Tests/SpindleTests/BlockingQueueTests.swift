@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 @testable import Spindle
+import SpindleTestSupport
 
 @Suite("BlockingQueue")
 struct BlockingQueueTests {
@@ -55,9 +56,9 @@ struct BlockingQueueTests {
     }
 
     @Test("shutdown wakes threads blocked on both sides with a clear error")
-    func shutdownWakesWaiters() throws {
+    func shutdownWakesWaiters() async throws {
         let full = BlockingQueue<Int>(maxSize: 1)
-        try full.put(0)
+        try full.tryPut(0)
         let empty = BlockingQueue<Int>(maxSize: 1)
         let errors = NIOLockedValueBox<[SpindleError.Code]>([])
         let group = DispatchGroup()
@@ -73,15 +74,18 @@ struct BlockingQueueTests {
                 group.leave()
             }
         }
-        usleep(30_000)
+        // All six threads are parked (a state that lasts until the shutdown), not merely started.
+        #expect(await waitUntil(seconds: 30) {
+            full.storage.withMachine { $0.waitingPutters } == 3 && empty.storage.withMachine { $0.waitingGetters } == 3
+        })
         full.shutdown()
         empty.shutdown()
         #expect(group.wait(timeout: .now() + 5) == .success)
         #expect(errors.withLockedValue { $0 } == Array(repeating: .queueShutDown, count: 6))
         // After a normal shutdown, getters still take what is left, then get the error.
-        #expect(try full.get() == 0)
-        #expect(try #require(throws: SpindleError.self) { try full.get() }.code == .queueShutDown)
-        #expect(try #require(throws: SpindleError.self) { try full.put(1) }.code == .queueShutDown)
+        #expect(try full.tryGet() == 0)
+        #expect(try #require(throws: SpindleError.self) { try full.tryGet() }.code == .queueShutDown)
+        #expect(try #require(throws: SpindleError.self) { try full.tryPut(1) }.code == .queueShutDown)
     }
 
     @Test("a shutdown racing with puts loses nothing: every put that succeeded is got exactly once")
@@ -165,5 +169,40 @@ struct BlockingQueueTests {
         queue.shutdown()
         #expect(group.wait(timeout: .now() + 60) == .success)
         #expect(received.withLockedValue { $0.sorted() } == Array(0..<(producers * perProducer)))
+    }
+
+    @Test("a timed get that times out leaves no waiter behind; a later put is not lost")
+    func timedOutGetterLeavesNothing() throws {
+        let queue = BlockingQueue<Int>(maxSize: 1)
+        #expect(try #require(throws: SpindleError.self) { try queue.get(timeout: .milliseconds(5)) }.code == .queueEmpty)
+        #expect(queue.storage.withMachine { $0.waitingGetters } == 0)
+        try queue.tryPut(1)
+        #expect(try queue.tryGet() == 1)
+    }
+
+    @Test("for-in takes every element in order and ends once the queue is shut down and drained")
+    func iteration() async throws {
+        let queue = BlockingQueue<Int>(maxSize: 4)
+        let consumed = try await onThread {
+            var items: [Int] = []
+            Thread.detachNewThread {
+                for i in 0..<100 { try! queue.put(i) }
+                queue.shutdown()
+            }
+            for item in queue { items.append(item) }
+            return items
+        }
+        #expect(consumed == Array(0..<100))
+    }
+
+    @Test("shutdown ends the for-in loops of consumers waiting on an empty queue")
+    func iterationEndsAtShutdown() async throws {
+        let queue = BlockingQueue<Int>(maxSize: 2)
+        let consumers = (0..<3).map { _ in
+            Task { try await onThread { queue.map { $0 } } }
+        }
+        #expect(await waitUntil(seconds: 30) { queue.storage.withMachine { $0.waitingGetters } == 3 })
+        queue.shutdown()
+        for consumer in consumers { #expect(try await consumer.value == []) }
     }
 }

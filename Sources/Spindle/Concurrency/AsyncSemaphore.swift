@@ -1,4 +1,3 @@
-import DequeModule
 import NIOConcurrencyHelpers
 
 /// A counting semaphore for tasks: the counterpart of Python's `asyncio.Semaphore`, for bounding
@@ -7,79 +6,47 @@ import NIOConcurrencyHelpers
 /// Waiters are served first come, first served. Cancellation-safe: a waiter cancelled before it
 /// gets a permit throws `CancellationError` and takes none; a permit handed to a waiter just as
 /// it is cancelled is kept by it (and released by `withPermit` as usual), so none leaks.
-public final class AsyncSemaphore: @unchecked Sendable {
-    private struct Waiter {
-        var id: Int
-        var continuation: CheckedContinuation<Void, any Error>
-    }
-
-    private let lock = NIOLock()
-    // Protected by `lock`:
-    private var permits: Int
-    private var waiters = Deque<Waiter>()
-    private var nextID = 0
+public final class AsyncSemaphore: Sendable {
+    let storage: AsyncSemaphoreStorage
 
     /// Creates a semaphore with `value` permits (at least 0).
     public init(value: Int) {
         precondition(value >= 0, "AsyncSemaphore needs value >= 0, got \(value)")
-        permits = value
+        storage = AsyncSemaphoreStorage(permits: value)
     }
 
     /// Permits free now.
-    public var availablePermits: Int { lock.withLock { permits } }
+    public var availablePermits: Int { storage.withMachine { $0.permits } }
 
     /// Tasks waiting for a permit now.
-    public var waitingCount: Int { lock.withLock { waiters.count } }
+    public var waitingCount: Int { storage.withMachine { $0.waitingCount } }
 
     /// Takes a permit, suspending until one is free.
     /// - Throws: `CancellationError` if the task is cancelled before it gets one.
     public func acquire() async throws {
-        if tryAcquire() { return }
-        let id = lock.withLock { nextID += 1; return nextID }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                lock.withLockVoid {
-                    if permits > 0 && waiters.isEmpty {
-                        permits -= 1
-                        continuation.resume()
-                    } else if Task.isCancelled {
-                        continuation.resume(throwing: CancellationError())
-                    } else {
-                        waiters.append(Waiter(id: id, continuation: continuation))
-                    }
-                }
-            }
-        } onCancel: {
-            let waiter: Waiter? = lock.withLock {
-                guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return waiters.remove(at: index)
-            }
-            waiter?.continuation.resume(throwing: CancellationError())
-        }
+        try await storage.acquire()
     }
 
     /// Takes a permit, giving up with ``SpindleError/Code/timeout`` after `timeout`.
     public func acquire(timeout: Duration) async throws {
-        try await withDeadline(timeout, label: "acquiring a semaphore permit") { try await self.acquire() }
+        try await acquire(timeout: timeout, clock: ContinuousClock())
+    }
+
+    /// `acquire(timeout:)` with the time measured on `clock`.
+    func acquire<C: Clock>(timeout: Duration, clock: C) async throws where C.Duration == Duration {
+        try await withDeadline(timeout, clock: clock, label: "acquiring a semaphore permit") {
+            try await self.acquire()
+        }
     }
 
     /// Takes a permit if one is free at once.
     public func tryAcquire() -> Bool {
-        lock.withLock {
-            guard permits > 0, waiters.isEmpty else { return false }
-            permits -= 1
-            return true
-        }
+        storage.withMachine { $0.tryAcquire() }
     }
 
     /// Returns a permit, handing it to the longest-waiting task if there is one.
     public func release() {
-        let waiter: Waiter? = lock.withLock {
-            if let first = waiters.popFirst() { return first }
-            permits += 1
-            return nil
-        }
-        waiter?.continuation.resume()
+        storage.withMachine { $0.release() }?.resume()
     }
 
     /// Runs `body` holding a permit, and returns the permit when it ends, also when it throws.
@@ -87,5 +54,38 @@ public final class AsyncSemaphore: @unchecked Sendable {
         try await acquire()
         defer { release() }
         return try await body()
+    }
+}
+
+/// An ``AsyncSemaphore``'s one lock and its state machine; resumes the continuations the machine
+/// returns outside the lock.
+final class AsyncSemaphoreStorage: @unchecked Sendable {
+    typealias Machine = AsyncSemaphoreStateMachine<CheckedContinuation<Void, any Error>>
+    // @unchecked Sendable: `machine` is only read or changed while `lock` is held.
+    private let lock = NIOLock()
+    private var machine: Machine
+
+    init(permits: Int) {
+        machine = Machine(permits: permits)
+    }
+
+    func withMachine<T>(_ body: (inout Machine) -> T) -> T {
+        lock.withLock { body(&machine) }
+    }
+
+    func acquire() async throws {
+        if withMachine({ $0.tryAcquire() }) { return }
+        let id = withMachine { $0.makeID() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                switch withMachine({ $0.acquire(id: id, waiter: continuation, isCancelled: Task.isCancelled) }) {
+                case .acquired: continuation.resume()
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .suspended: break
+                }
+            }
+        } onCancel: {
+            withMachine { $0.cancel(id) }?.resume(throwing: CancellationError())
+        }
     }
 }

@@ -8,12 +8,22 @@ func withDeadline<T: Sendable>(
     label: String,
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
+    try await withDeadline(timeout, clock: ContinuousClock(), label: label, operation)
+}
+
+/// `withDeadline(_:label:_:)` with the time measured on `clock` (tests pass one they advance).
+func withDeadline<T: Sendable, C: Clock>(
+    _ timeout: Duration,
+    clock: C,
+    label: String,
+    _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T where C.Duration == Duration {
     try await withThrowingTaskGroup(of: Result<T, any Error>?.self) { group in
         group.addTask {
             do { return .success(try await operation()) } catch { return .failure(error) }
         }
         group.addTask {
-            try? await Task.sleep(for: timeout)
+            try? await clock.sleep(until: clock.now.advanced(by: timeout), tolerance: nil)
             return nil
         }
         let first = try await group.next()!

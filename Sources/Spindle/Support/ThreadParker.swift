@@ -8,12 +8,15 @@ import NIOConcurrencyHelpers
 ///
 /// Built on NIOConcurrencyHelpers' `ConditionLock` (a pthread mutex and condition variable), the
 /// one lock family Spindle uses: Thread Sanitizer understands it.
+@usableFromInline
 final class ThreadParker: Sendable {
     private let woken = NIOConcurrencyHelpers.ConditionLock(value: false)
 
+    @usableFromInline
     init() {}
 
     /// Blocks until ``unpark()`` is called.
+    @usableFromInline
     func park() {
         woken.lock(whenValue: true)
         woken.unlock()
@@ -23,6 +26,7 @@ final class ThreadParker: Sendable {
     ///
     /// A false return can race with an `unpark()` issued just after the timeout: the caller asks
     /// its state machine, under the primitive's lock, whether the wake-up was handed to it anyway.
+    @usableFromInline
     func park(timeout: Duration) -> Bool {
         let seconds = Double(timeout.components.seconds)
             + Double(timeout.components.attoseconds) / 1e18
@@ -32,6 +36,7 @@ final class ThreadParker: Sendable {
     }
 
     /// Wakes the parked thread (or lets its next `park` return at once).
+    @usableFromInline
     func unpark() {
         woken.lock()
         woken.unlock(withValue: true)
