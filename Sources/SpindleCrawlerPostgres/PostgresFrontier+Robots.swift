@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import SpindleCrawler
 
 /// robots.txt fetched once per origin for the whole crawl: the first worker to ask claims the
 /// origin in `spindle_robots`, fetches and stores it; the others wait for the stored copy.

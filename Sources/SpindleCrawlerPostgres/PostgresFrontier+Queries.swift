@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import SpindleCrawler
 import Synchronization
 
 /// The statements ``PostgresFrontier`` shares between its calls, and its error mapping.

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import SpindleCrawler
 
 extension PostgresFrontier {
     /// Per-host politeness that every worker of a crawl keeps together, through the database
