@@ -26,9 +26,9 @@ DECL = re.compile(
 MEMBER = re.compile(
     r"^\s+(?:(?:@\w+(?:\([^)]*\))?\s+)*)"
     r"(?:(?:public|package|internal|fileprivate|private|static|mutating|nonisolated|override)\s+)*"
-    r"(?:func|var|let)\s+([A-Za-z_][A-Za-z0-9_]*)"
+    r"(func|var|let)\s+([A-Za-z_][A-Za-z0-9_]*)"
 )
-IDENT = re.compile(r"(\.?)([A-Za-z_][A-Za-z0-9_]*)")
+IDENT = re.compile(r"(\.?)([A-Za-z_][A-Za-z0-9_]*)(\s*\(?)")
 
 
 def strip_comments_and_strings(text):
@@ -107,7 +107,9 @@ def analyse(module_dir):
             elif extended:
                 m = MEMBER.match(line)
                 if m and len(line) - len(line.lstrip()) == 4 and not re.search(r"\b(private|fileprivate)\b", line[: m.start(1)]):
-                    extension_members.append((folder, extended, m.group(1)))
+                    # A property is used as `.name`, a method as `.name(`: `.seconds` is not `.seconds(1)`.
+                    member = m.group(2) + ("(" if m.group(1) == "func" else "")
+                    extension_members.append((folder, extended, member))
     # A function a folder declares itself, even as a member, shadows a top-level one elsewhere.
     own_functions = defaultdict(set)
     for folder, code in sources.values():
@@ -119,9 +121,10 @@ def analyse(module_dir):
 
     edges = defaultdict(set)
     for folder, code in sources.values():
-        for dot, name in IDENT.findall(code):
+        for dot, name, call in IDENT.findall(code):
             # Top-level names are used unqualified; extension members after a dot.
-            owners = members.get(name, set()) if dot else types.get(name, set())
+            member = name + ("(" if call.strip() else "")
+            owners = members.get(member, set()) if dot else types.get(name, set())
             if not owners or folder in owners or (not dot and name in own_functions[folder]):
                 continue
             for owner in owners:
