@@ -1,6 +1,5 @@
 import CLibXML2
 import Foundation
-import Synchronization
 
 /// A selector to match in a streaming parse, and whether its matches need their text.
 public struct HTMLStreamQuery: Hashable, Sendable {

@@ -5,11 +5,12 @@ import CLibXML2
 /// ancestors matched — no tree needed.
 ///
 /// Made from the selector's one parse (``SelectorList``). Streamable: type and `*`, `.class`,
-/// `#id`, every attribute selector (with the ` i` flag), `:first-child`, `:nth-child(…)`, `:not(…)` of a streamable compound, the descendant and child
-/// (`>`) combinators, and `,` groups. Not streamable, because they depend on what comes after
-/// the start tag: the sibling combinators `+` and `~`, `:last-child`, `:only-child`,
-/// `:nth-last-child(…)` and `:empty`. Escapes and non-ASCII names are left to the DOM as well,
-/// to keep the byte comparisons here exact.
+/// `#id`, every attribute selector (with the ` i` flag), `:first-child`, `:nth-child(…)`,
+/// `:not(…)` of a streamable compound, the descendant and child (`>`) combinators, and `,`
+/// groups. Not streamable, because they depend on what comes after the start tag: the sibling
+/// combinators `+` and `~`, `:last-child`, `:only-child`, `:nth-last-child(…)` and `:empty`.
+/// Names written with escapes or non-ASCII characters, and values with escapes or characters
+/// XML forbids, are left to the DOM as well, to keep the byte comparisons here exact.
 ///
 /// Each part decides exactly what its XPath translation (``SelectorList/xpath``) of the same
 /// parse decides: the stream tests compare the two on many pages.
@@ -37,16 +38,12 @@ struct HTMLStreamSelector: Hashable, Sendable {
         /// `[name]`.
         case hasAttribute([UInt8])
         /// `[name op value]`, `.class` (a token of `class`) and `#id` (`id` equals).
-        case attribute([UInt8], AttributeTest, value: [UInt8], caseInsensitive: Bool)
+        case attribute([UInt8], SelectorAttributeOperator, value: [UInt8], caseInsensitive: Bool)
         /// `:nth-child(an+b)`; `:first-child` is (0, 1).
         case position(a: Int, b: Int)
         case not(Compound)
         /// What the translation turns into `false()`: `[a^=""]` and the like.
         case never
-    }
-
-    enum AttributeTest: Hashable, Sendable {
-        case equals, prefix, suffix, substring, token, dashPrefix
     }
 
     /// Why a selector cannot be streamed.
@@ -119,7 +116,7 @@ extension HTMLStreamSelector.Condition {
             guard value.value.unicodeScalars.allSatisfy(isXMLCharacter) else {
                 throw .init(description: "characters XML forbids are matched on the DOM")
             }
-            self = .attribute(nameBytes, HTMLStreamSelector.AttributeTest(op), value: Array(value.value.utf8), caseInsensitive: caseInsensitive)
+            self = .attribute(nameBytes, op, value: Array(value.value.utf8), caseInsensitive: caseInsensitive)
         case .firstChild:
             self = .position(a: 0, b: 1)
         case .nthChild(let a, let b):
@@ -128,19 +125,6 @@ extension HTMLStreamSelector.Condition {
             self = .not(try Compound(compound))
         case .lastChild, .onlyChild, .nthLastChild, .empty:
             throw .init(description: "\(condition.pseudoClassName) depends on what follows an element's start tag")
-        }
-    }
-}
-
-extension HTMLStreamSelector.AttributeTest {
-    init(_ op: SelectorAttributeOperator) {
-        switch op {
-        case .equals: self = .equals
-        case .prefix: self = .prefix
-        case .suffix: self = .suffix
-        case .substring: self = .substring
-        case .token: self = .token
-        case .dashPrefix: self = .dashPrefix
         }
     }
 }
@@ -246,7 +230,8 @@ extension HTMLStreamSelector.Condition {
     }
 }
 
-extension HTMLStreamSelector.AttributeTest {
+extension SelectorAttributeOperator {
+    /// Whether an attribute's value passes the test against `value`, as the XPath predicate decides.
     func holds(on attribute: UnsafeBufferPointer<UInt8>, _ value: [UInt8]) -> Bool {
         switch self {
         case .equals:
