@@ -62,6 +62,7 @@ let package = Package(
         .target(
             name: "SpindleCrawlerPostgres",
             dependencies: [
+                "Spindle",
                 "SpindleCrawler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
