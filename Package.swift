@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Spindle", targets: ["Spindle"]),
         .library(name: "SpindleCrawler", targets: ["SpindleCrawler"]),
+        .library(name: "SpindleCrawlerPostgres", targets: ["SpindleCrawlerPostgres"]),
         .library(name: "SpindleServer", targets: ["SpindleServer"]),
         .executable(name: "spindle", targets: ["SpindleCLI"]),
     ],
@@ -55,6 +56,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The PostgreSQL frontier, apart so that a crawler that never uses it does not build
+        // postgres-nio, swift-crypto and BoringSSL.
+        .target(
+            name: "SpindleCrawlerPostgres",
+            dependencies: [
+                "Spindle",
+                "SpindleCrawler",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
@@ -85,6 +96,7 @@ let package = Package(
             dependencies: [
                 "Spindle",
                 "SpindleCrawler",
+                "SpindleCrawlerPostgres",
                 "SpindleServer",
                 "CMimalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -115,6 +127,7 @@ let package = Package(
             name: "SpindleCrawlerTests",
             dependencies: [
                 "SpindleCrawler",
+                "SpindleCrawlerPostgres",
                 "SpindleServer",
                 "SpindleTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -48,7 +48,7 @@ struct CSSSelectorMatcherTests {
         "A.post-item-title", "a.post-item-title.featured", ".featured.post-item-title", "a.Post-Item-Title",
         "#main", "div#main", "div#main.content", "div#main.wide.content", "#upper", "a#upper", "#Main",
         "b.post", "i.post", "li.post-item-title", ".post-item-titles", "span.post-item-title", "#post.post-item-titles",
-        "#main#main", "#main#side", "p.post", "ul.post", "_x", "a.content",
+        "#main#main", "#main#side", "p.post", "ul.post", "_x", "a.content", " a", "a ", "\ta.post-item-title\n",
     ]
 
     @Test("a single compound selects exactly what its XPath translation selects, from the document", arguments: simpleSelectors)
@@ -91,7 +91,7 @@ struct CSSSelectorMatcherTests {
     @Test(
         "selectors beyond one plain compound are left to XPath",
         arguments: [
-            "a b", "a > b", "a.b, c", "a[href]", "a:first-child", " a", "a ", ".\\31 x", "é.x", "a.é", "#1", ".-x",
+            "a b", "a > b", "a.b, c", "a[href]", "a:first-child", ".\\31 x", "é.x", "a.é", "#1", ".-x",
             "a.", "a#", "*", "a..b", "div *",
         ]
     )

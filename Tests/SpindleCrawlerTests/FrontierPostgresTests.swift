@@ -3,6 +3,7 @@ import Synchronization
 import SpindleServer
 import Testing
 @testable import SpindleCrawler
+import SpindleCrawlerPostgres
 
 /// The shared frontier behaviours on a real PostgreSQL server, and what only a shared frontier
 /// does: several workers, expiring leases, several crawls in one database.

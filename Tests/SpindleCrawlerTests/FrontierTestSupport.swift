@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import SpindleCrawler
+import SpindleCrawlerPostgres
 
 /// The frontier implementations the shared behaviour tests run against.
 enum FrontierKind: String, CaseIterable, CustomTestStringConvertible, Sendable {

@@ -81,6 +81,9 @@ private let streamableSelectors = [
     "article.post-item a", "h2", ".headline", "#post_list > article", "footer a", "#footer a", "[role=heading]",
     "_x", "-x", "a.Post-Item-Title", "A.post-item-title", "html > html", "html html a", "html:first-child", "html:nth-child(2)",
     "p div div a", "div > div > div a", "div div > div > a", "ul li a, div > a, td a",
+    // Unquoted non-ASCII values and non-ASCII whitespace between compounds: syntax the one parse
+    // reads for both backends, so the stream takes them too.
+    "a[href$=é]", "div\u{A0}a", "[title=X i]",
 ]
 
 /// The tree's answer: what ``PageProcessor`` made of a selection before there was a stream.

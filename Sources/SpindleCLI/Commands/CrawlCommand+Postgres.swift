@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SpindleCrawler
+import SpindleCrawlerPostgres
 
 /// The options of `spindle crawl` that put the crawl in a shared PostgreSQL frontier, so any
 /// number of `spindle crawl` processes, on one machine or many, work on one crawl.

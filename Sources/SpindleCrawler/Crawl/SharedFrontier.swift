@@ -5,5 +5,3 @@
 /// ends, even one that added no links: the page's lease freed a slot of its host for every
 /// worker, which this worker's own scheduling cannot see.
 public protocol SharedFrontier: Frontier {}
-
-extension PostgresFrontier: SharedFrontier {}

@@ -137,7 +137,7 @@ public struct FrontierLimits: Hashable, Sendable {
     /// No limits.
     public static let unlimited = FrontierLimits()
 
-    func admits(depth: Int) -> Bool {
+    package func admits(depth: Int) -> Bool {
         maxDepth.map { depth <= $0 } ?? true
     }
 }

@@ -36,12 +36,12 @@ public struct FrontierError: Error, CustomStringConvertible, Sendable {
     /// The message.
     public var description: String { message }
 
-    static func notLeased(_ url: CanonicalURL, state: FrontierURLState?) -> FrontierError {
+    package static func notLeased(_ url: CanonicalURL, state: FrontierURLState?) -> FrontierError {
         let what = state.map { "it is \($0.rawValue)" } ?? "it was never added"
         return FrontierError(.notLeased, "\(url) cannot be reported back: \(what), not leased")
     }
 
-    static func negativeLimit(_ limit: Int) -> FrontierError {
+    package static func negativeLimit(_ limit: Int) -> FrontierError {
         FrontierError(.invalidArgument, "limit must be 0 or more, got \(limit)")
     }
 }

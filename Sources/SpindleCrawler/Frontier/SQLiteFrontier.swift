@@ -277,24 +277,3 @@ public final class SQLiteFrontier: Frontier {
         }
     }
 }
-
-/// Whether a frontier was closed, shared by its calls.
-final class CloseState: @unchecked Sendable {
-    // Protected by `lock`.
-    private var isClosed = false
-    private let lock = NSLock()
-
-    /// Marks the frontier closed; returns false if it already was.
-    func markClosed() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        defer { isClosed = true }
-        return !isClosed
-    }
-
-    func checkOpen(_ path: String) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        if isClosed { throw FrontierError(.closed, "the frontier of \(path) was closed") }
-    }
-}

@@ -19,45 +19,42 @@ struct CompoundSelectorMatcher: Hashable, Sendable {
     let classes: [[UInt8]]
     let ids: [[UInt8]]
 
-    /// The matcher for `source`, or `nil` when `source` is not a single plain compound.
-    init?(_ source: String) {
-        var type: [UInt8]?
+    /// The matcher for a parsed selector, or `nil` when it is not a single compound of plain
+    /// names (or is a bare `*`).
+    init?(_ syntax: SelectorList) {
+        guard syntax.alternatives.count == 1, let compound = syntax.alternatives[0].compounds.first,
+            syntax.alternatives[0].compounds.count == 1
+        else { return nil }
         var classes: [[UInt8]] = []
         var ids: [[UInt8]] = []
-        let bytes = Array(source.utf8)
-        var index = 0
-
-        func name() -> [UInt8]? {
-            let start = index
-            guard index < bytes.count, Self.isNameStart(bytes[index]) else { return nil }
-            index += 1
-            while index < bytes.count, Self.isNameStart(bytes[index]) || Self.isDigitOrHyphen(bytes[index]) {
-                index += 1
-            }
-            return Array(bytes[start..<index])
-        }
-
-        if index < bytes.count, bytes[index] == UInt8(ascii: "*") {
-            index += 1
-        } else if index < bytes.count, Self.isNameStart(bytes[index]) {
-            guard let typeName = name() else { return nil }
-            type = typeName.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
-        }
-        while index < bytes.count {
-            let marker = bytes[index]
-            index += 1
-            guard marker == UInt8(ascii: ".") || marker == UInt8(ascii: "#"), let value = name() else { return nil }
-            if marker == UInt8(ascii: ".") {
-                classes.append(value)
-            } else {
-                ids.append(value)
+        for condition in compound.conditions {
+            switch condition {
+            case .class(let name):
+                guard let bytes = Self.plainName(name) else { return nil }
+                classes.append(bytes)
+            case .id(let name):
+                guard let bytes = Self.plainName(name) else { return nil }
+                ids.append(bytes)
+            default:
+                return nil
             }
         }
-        // A bare `*` or an empty string is not worth a special case.
-        guard !bytes.isEmpty, type != nil || !classes.isEmpty || !ids.isEmpty else { return nil }
+        var type: [UInt8]?
+        if let name = compound.type {
+            guard let bytes = Self.plainName(name) else { return nil }
+            type = bytes
+        }
+        // A bare `*` is not worth a special case.
+        guard type != nil || !classes.isEmpty || !ids.isEmpty else { return nil }
         self.type = type
         self.classes = classes
         self.ids = ids
+    }
+
+    /// The bytes of a name written `[A-Za-z_][A-Za-z0-9_-]*`, without escapes.
+    private static func plainName(_ name: SelectorText) -> [UInt8]? {
+        guard name.isPlainASCIIName, let first = name.value.utf8.first, isNameStart(first) else { return nil }
+        return Array(name.value.utf8)
     }
 
     /// The matching elements below `root` (not `root` itself), in document order.
@@ -110,10 +107,6 @@ struct CompoundSelectorMatcher: Hashable, Sendable {
 
     private static func isNameStart(_ byte: UInt8) -> Bool {
         (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "_")
-    }
-
-    private static func isDigitOrHyphen(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || byte == UInt8(ascii: "-")
     }
 
     private static func isXMLWhitespace(_ byte: UInt8) -> Bool {

@@ -1,6 +1,5 @@
 import CLibXML2
 import Foundation
-import Synchronization
 
 /// A selector to match in a streaming parse, and whether its matches need their text.
 public struct HTMLStreamQuery: Hashable, Sendable {
@@ -68,7 +67,7 @@ public struct HTMLStreamExtractor: Sendable {
     public init?(_ queries: [HTMLStreamQuery], title: Bool = false) {
         var selectors: [(HTMLStreamSelector, text: Bool)] = []
         for query in queries {
-            guard case .success(let selector) = HTMLStreamSelector.cached(query.selector.source) else { return nil }
+            guard case .success(let selector) = query.selector.streamSelector else { return nil }
             selectors.append((selector, query.text))
         }
         guard let program = HTMLStreamProgram(selectors) else { return nil }
@@ -79,7 +78,7 @@ public struct HTMLStreamExtractor: Sendable {
 
     /// Why `selector` cannot be matched in a stream, or nil when it can.
     public static func whyNotStreamable(_ selector: CSSSelector) -> String? {
-        guard case .failure(let reason) = HTMLStreamSelector.cached(selector.source) else { return nil }
+        guard case .failure(let reason) = selector.streamSelector else { return nil }
         return reason.description
     }
 
@@ -198,26 +197,6 @@ public struct HTMLStreamExtractor: Sendable {
 /// receive as their context.
 private func state(_ context: UnsafeMutableRawPointer) -> UnsafeMutablePointer<HTMLStreamParse> {
     context.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private.assumingMemoryBound(to: HTMLStreamParse.self)
-}
-
-extension HTMLStreamSelector {
-    /// The streamable form of `source`, parsed once per selector string.
-    static func cached(_ source: String) -> Result<HTMLStreamSelector, NotStreamable> {
-        if let cached = cache.withLock({ $0[source] }) {
-            return cached
-        }
-        let parsed = parse(source)
-        cache.withLock { cache in
-            // Bounded as CSSSelector's translations are.
-            if cache.count >= 512 {
-                cache.removeAll(keepingCapacity: true)
-            }
-            cache[source] = parsed
-        }
-        return parsed
-    }
-
-    private static let cache = Mutex<[String: Result<HTMLStreamSelector, NotStreamable>]>([:])
 }
 
 extension CSSSelector {

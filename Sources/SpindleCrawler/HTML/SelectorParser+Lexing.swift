@@ -16,7 +16,7 @@ extension SelectorParser {
     }
 
     /// Reads a CSS identifier (with backslash escapes), reporting `what` was expected otherwise.
-    mutating func parseIdentifier(_ what: String, allowLeadingDigit: Bool = false) throws(SelectorError) -> String {
+    mutating func parseIdentifier(_ what: String, allowLeadingDigit: Bool = false) throws(SelectorError) -> SelectorText {
         let start = index
         if !allowLeadingDigit, !atEnd {
             let next = index + 1 < chars.count ? chars[index + 1] : nil
@@ -25,9 +25,11 @@ extension SelectorParser {
             }
         }
         var result = ""
+        var escaped = false
         while !atEnd {
             if peek == "\\" {
                 result.append(try parseEscape())
+                escaped = true
             } else if Self.isNameCharacter(peek) {
                 result.append(peek)
                 index += 1
@@ -38,16 +40,18 @@ extension SelectorParser {
         if result.isEmpty || (!allowLeadingDigit && result == "-") {
             throw error("expected \(what)", at: start)
         }
-        return result
+        return SelectorText(value: result, isEscaped: escaped)
     }
 
     /// Reads a single- or double-quoted string; the opening quote is at `index`.
-    mutating func parseString() throws(SelectorError) -> String {
+    mutating func parseString() throws(SelectorError) -> SelectorText {
         let quote = peek
         index += 1
         var result = ""
+        var escaped = false
         while !atEnd, peek != quote {
             if peek == "\\" {
+                escaped = true
                 if index + 1 < chars.count, chars[index + 1].isNewline {
                     index += 2  // an escaped newline continues the string
                 } else {
@@ -60,7 +64,7 @@ extension SelectorParser {
         }
         if atEnd { throw error("expected \(quote) to end the string") }
         index += 1
-        return result
+        return SelectorText(value: result, isEscaped: escaped)
     }
 
     /// Reads `\X` or a hexadecimal escape `\26 ` (up to six digits and one optional space).
@@ -99,46 +103,6 @@ extension SelectorParser {
             return character.isLetter || character.isNumber || character == "-" || character == "_"
         }
         return !character.isWhitespace
-    }
-
-    /// An XPath node test for an element name. Names that are not plain XPath names (escaped
-    /// punctuation, for instance) are compared as strings instead.
-    static func nameTest(_ name: String) -> String {
-        isPlainXPathName(name) ? name : "*[name() = \(xpathLiteral(name))]"
-    }
-
-    static func attributeReference(_ name: String) -> String {
-        isPlainXPathName(name) ? "@" + name : "@*[name() = \(xpathLiteral(name))]"
-    }
-
-    private static func isPlainXPathName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || ("a"..."z").contains(first) else {
-            return false
-        }
-        return name.unicodeScalars.allSatisfy { scalar in
-            ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_"
-        }
-    }
-}
-
-/// Quotes `value` as an XPath 1.0 string literal, which has no escape syntax: a value with
-/// both kinds of quote is built with `concat()`. Characters XML forbids (most C0 controls),
-/// which libxml2 refuses inside literals, become U+FFFD.
-func xpathLiteral(_ value: String) -> String {
-    var value = value
-    if !value.unicodeScalars.allSatisfy(isXMLCharacter) {
-        value = String(String.UnicodeScalarView(value.unicodeScalars.map { isXMLCharacter($0) ? $0 : "\u{FFFD}" }))
-    }
-    if !value.contains("'") { return "'\(value)'" }
-    if !value.contains("\"") { return "\"\(value)\"" }
-    let parts = value.split(separator: "'", omittingEmptySubsequences: false).map { "'\($0)'" }
-    return "concat(\(parts.joined(separator: ", \"'\", ")))"
-}
-
-private func isXMLCharacter(_ scalar: Unicode.Scalar) -> Bool {
-    switch scalar.value {
-    case 0x09, 0x0A, 0x0D, 0x20...0xFFFD, 0x10000...: true
-    default: false
     }
 }
 

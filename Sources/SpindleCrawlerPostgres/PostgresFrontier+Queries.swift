@@ -1,5 +1,7 @@
 import Foundation
 import PostgresNIO
+import Spindle
+import SpindleCrawler
 import Synchronization
 
 /// The statements ``PostgresFrontier`` shares between its calls, and its error mapping.
@@ -41,7 +43,7 @@ extension PostgresFrontier {
                 let waited = ContinuousClock.now - start
                 if waited >= outageLimit {
                     throw FrontierError(.storageFailed, """
-                        PostgreSQL frontier: cannot \(what): the server at \(endpoint) did not answer for \(String(format: "%.1f s", waited.timeInterval)) \
+                        PostgreSQL frontier: cannot \(what): the server at \(endpoint) did not answer for \(String(format: "%.1f s", waited.seconds)) \
                         (limit \(outageLimit)): \(Self.describe(cause)). Nothing is lost: run the same command again when the server is back
                         """)
                 }

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import SpindleCrawler
 
 /// The tables of a shared crawl frontier in PostgreSQL, created and migrated by Spindle.
 ///

@@ -1,5 +1,7 @@
 import Foundation
 import PostgresNIO
+import Spindle
+import SpindleCrawler
 
 /// robots.txt fetched once per origin for the whole crawl: the first worker to ask claims the
 /// origin in `spindle_robots`, fetches and stores it; the others wait for the stored copy.
@@ -52,7 +54,7 @@ extension PostgresFrontier: SharedRobotsStore {
                         WHERE crawl_id = \(self.crawlID) AND origin = \(origin)
                         """, logger: self.logger)
                     if let delay = file.crawlDelay {
-                        let milliseconds = Int64(delay.timeInterval * 1000)
+                        let milliseconds = Int64(delay.seconds * 1000)
                         try await connection.query("""
                             INSERT INTO spindle_hosts (crawl_id, host, crawl_delay_ms) VALUES (\(self.crawlID), \(host), \(milliseconds))
                             ON CONFLICT (crawl_id, host) DO UPDATE SET crawl_delay_ms = EXCLUDED.crawl_delay_ms

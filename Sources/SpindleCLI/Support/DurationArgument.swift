@@ -68,9 +68,7 @@ struct DurationArgument: Sendable, Hashable, CustomStringConvertible, Expressibl
     var defaultValueDescription: String { text }
 
     /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
+    var seconds: Double { duration.seconds }
 }
 
 extension String {

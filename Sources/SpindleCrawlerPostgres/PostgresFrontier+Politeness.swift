@@ -1,5 +1,7 @@
 import Foundation
 import PostgresNIO
+import Spindle
+import SpindleCrawler
 
 extension PostgresFrontier {
     /// Per-host politeness that every worker of a crawl keeps together, through the database
@@ -58,7 +60,7 @@ extension PostgresFrontier {
         let scan = min(max(limit * 4, 16), 1_000)
         let rows = try await connection.query("""
             SELECT url, depth, attempts FROM spindle_lease(
-                \(crawlID), \(workerID), \(token), \(now), \(now.addingTimeInterval(leaseDuration.timeInterval)), \(limit),
+                \(crawlID), \(workerID), \(token), \(now), \(now.addingTimeInterval(leaseDuration.seconds)), \(limit),
                 \(scan), \(Array(excludingHosts)), \(maxPerHost), \(politeness.isShared), \(politeness.perHost),
                 \(Int(politeness.delay / .milliseconds(1))), \(Self.leaseLockKey))
             """, logger: logger)
@@ -79,7 +81,7 @@ extension PostgresFrontier {
         try await transaction("renew leases") { connection in
             let now = Date()
             try await connection.query("""
-                UPDATE spindle_urls SET lease_expires = \(now.addingTimeInterval(self.leaseDuration.timeInterval))
+                UPDATE spindle_urls SET lease_expires = \(now.addingTimeInterval(self.leaseDuration.seconds))
                 WHERE id IN (
                     SELECT id FROM spindle_urls
                     WHERE crawl_id = \(self.crawlID) AND url = ANY(\(held)) AND state = 'leased' AND lease_owner = \(self.workerID)

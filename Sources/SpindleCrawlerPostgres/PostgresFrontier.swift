@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SpindleCrawler
 import Synchronization
 
 /// A ``Frontier`` in PostgreSQL that several `spindle crawl` processes, on one machine or many,
@@ -20,7 +21,7 @@ import Synchronization
 /// let frontier = try await PostgresFrontier(url: "postgres://crawler@db.internal/crawls", crawlID: "blog-2025-06")
 /// defer { Task { try await frontier.close() } }
 /// ```
-public final class PostgresFrontier: Frontier {
+public final class PostgresFrontier: SharedFrontier {
     /// The limits applied when URLs are added. `maxPages` counts every worker's URLs.
     public let limits: FrontierLimits
     /// The crawl this frontier belongs to.
