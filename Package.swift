@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // `swift package generate-documentation --target Spindle` (and SpindleCrawler, SpindleServer).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Pools and primitives: no networking.
@@ -101,9 +103,18 @@ let package = Package(
             name: "SpindleWorkerFixture",
             dependencies: ["Spindle", "SpindleTestSupport"]
         ),
+        // The README's library examples, as they are shown there; ExamplesTests runs them.
+        // (A crawl through the library, Examples/Crawl, is to come.)
+        .executableTarget(name: "ThreadPoolExample", dependencies: ["Spindle"], path: "Examples/ThreadPool"),
+        .executableTarget(name: "ConcurrentMapExample", dependencies: ["Spindle"], path: "Examples/ConcurrentMap"),
+        .executableTarget(name: "ProcessPoolExample", dependencies: ["Spindle"], path: "Examples/ProcessPool"),
+        .executableTarget(name: "CommandBatchExample", dependencies: ["Spindle"], path: "Examples/CommandBatch"),
         .testTarget(
             name: "SpindleTests",
-            dependencies: ["Spindle", "SpindleTestSupport", "SpindleWorkerFixture"]
+            dependencies: [
+                "Spindle", "SpindleTestSupport", "SpindleWorkerFixture",
+                "ThreadPoolExample", "ConcurrentMapExample", "ProcessPoolExample", "CommandBatchExample",
+            ]
         ),
         .testTarget(
             name: "SpindleCrawlerTests",

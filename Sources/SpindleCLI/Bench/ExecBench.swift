@@ -2,15 +2,19 @@ import ArgumentParser
 import Foundation
 import Spindle
 
-/// `spindle bench exec`: `spindle exec -j 2` against `xargs -P 2`, whole processes timed.
+/// `spindle bench exec`: `spindle exec -j 2` against `xargs -P 2` and GNU `parallel -j 2`, whole
+/// processes timed, as a user waits for them.
 struct ExecBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
-        abstract: "spindle exec against xargs -P: many short jobs, whole-process wall time.",
+        abstract: "spindle exec against xargs -P and GNU parallel: many short jobs, whole-process wall time.",
         discussion: """
             exec.true500: seconds for `spindle exec -j 2 -- true` over --count items on \
             standard input, this executable started as a child process and timed from start to \
-            exit, against `xargs -P 2 -n 1 true` on the same input. The median of --runs each.
+            exit, against `xargs -P 2 -n 1 true` and `parallel -j 2 true` (GNU parallel, if it is \
+            installed: scripts/setup-system.sh with SPINDLE_WITH_BENCH_TOOLS=1) on the same input, \
+            in turn. The median of --runs each; the goals are at most 1.3 times xargs and at \
+            least 4 times faster than GNU parallel.
             """
     )
 
@@ -20,9 +24,9 @@ struct ExecBench: AsyncParsableCommand {
     var count = 500
 
     @Option(help: "Runs of each; the median is reported.")
-    var runs = 3
+    var runs = 5
 
-    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Jobs at once, for both.")
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: "Jobs at once, for all three.")
     var jobs = 2
 
     func validate() throws {
@@ -35,19 +39,45 @@ struct ExecBench: AsyncParsableCommand {
         let input = Data((1...count).map { "\($0)\n" }.joined().utf8)
         let spindle = [BenchServerProcess.currentExecutable(), "exec", "-j", String(jobs), "--", "true"]
         let xargs = ["/usr/bin/env", "xargs", "-P", String(jobs), "-n", "1", "true"]
+        // --will-cite: no citation notice; output is grouped per job by default, as spindle's.
+        let parallel = Self.findOnPath("parallel").map { [$0, "--will-cite", "-j", String(jobs), "true"] }
         var spindleTimes: [Double] = []
         var xargsTimes: [Double] = []
-        // Alternated, so a slow moment of the machine does not fall on one side only.
+        var parallelTimes: [Double] = []
+        // Taken in turn, so a slow moment of the machine does not fall on one side only.
         for _ in 0..<runs {
             spindleTimes.append(try Self.time(spindle, input: input))
             xargsTimes.append(try Self.time(xargs, input: input))
+            if let parallel { parallelTimes.append(try Self.time(parallel, input: input)) }
         }
+        let spindleMedian = median(spindleTimes)
+        let xargsMedian = median(xargsTimes)
         var report = BenchReport(suite: "exec")
         report.add(BenchFigure(
-            name: "exec.true\(count)", unit: "s", value: median(spindleTimes), direction: .lowerIsBetter,
-            baseline: "xargs -P \(jobs) -n 1 (GNU findutils)", baselineValue: median(xargsTimes)))
-        report.notes.append("-j \(jobs), \(count) runs of `true`, median of \(runs); spindle: \(spindleTimes.map(formatNumber)), xargs: \(xargsTimes.map(formatNumber)) s")
+            name: "exec.true\(count)", unit: "s", value: spindleMedian, direction: .lowerIsBetter,
+            baseline: "xargs -P \(jobs) -n 1 (GNU findutils)", baselineValue: xargsMedian))
+        report.notes.append(
+            "-j \(jobs), \(count) runs of `true`, median of \(runs); spindle: \(spindleTimes.map(formatNumber)), "
+                + "xargs: \(xargsTimes.map(formatNumber))"
+                + (parallel == nil ? "" : ", parallel: \(parallelTimes.map(formatNumber))") + " s")
+        var ratios = "spindle ÷ xargs \(formatNumber(spindleMedian / xargsMedian)) (goal ≤ 1.3)"
+        if parallel != nil {
+            let parallelMedian = median(parallelTimes)
+            report.add(BenchFigure(
+                name: "exec.true\(count).vs_parallel", unit: "s", value: spindleMedian, direction: .lowerIsBetter,
+                baseline: "GNU parallel -j \(jobs)", baselineValue: parallelMedian))
+            ratios += ", parallel ÷ spindle \(formatNumber(parallelMedian / spindleMedian)) (goal ≥ 4)"
+        } else {
+            ratios += "; GNU parallel is not installed (scripts/setup-system.sh with SPINDLE_WITH_BENCH_TOOLS=1)"
+        }
+        report.notes.append(ratios)
         report.print(json: options.json)
+    }
+
+    /// The first executable `name` in the directories of PATH, or `nil`.
+    static func findOnPath(_ name: String) -> String? {
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// Seconds from starting `argv` (with `input` on its standard input) to its exit.
