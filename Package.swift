@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        // `swift package generate-documentation --target Spindle` (and SpindleCrawler, SpindleServer).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Pools and primitives: no networking.
@@ -114,12 +116,22 @@ let package = Package(
             name: "SpindleWorkerFixture",
             dependencies: ["Spindle", "SpindleTestSupport"]
         ),
+        // The README's library examples, as they are shown there; ExamplesTests runs them.
+        // (A crawl through the library, Examples/Crawl, is to come.)
+        .executableTarget(name: "ThreadPoolExample", dependencies: ["Spindle"], path: "Examples/ThreadPool"),
+        .executableTarget(name: "AsyncMapExample", dependencies: ["Spindle"], path: "Examples/AsyncMap"),
+        .executableTarget(name: "ProcessPoolExample", dependencies: ["Spindle"], path: "Examples/ProcessPool"),
+        .executableTarget(name: "CommandBatchExample", dependencies: ["Spindle"], path: "Examples/CommandBatch"),
         .testTarget(
             name: "SpindleTests",
             dependencies: [
                 "Spindle",
                 "SpindleTestSupport",
                 "SpindleWorkerFixture",
+                "ThreadPoolExample",
+                "AsyncMapExample",
+                "ProcessPoolExample",
+                "CommandBatchExample",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages Spindle needs where they are missing (Debian/Ubuntu, as root or
 # with sudo): libxml2, mimalloc and SQLite headers to build, PostgreSQL for the shared-frontier tests,
-# wrk for `spindle bench serve`. Safe to run again: it installs only what is missing.
+# wrk for `spindle bench serve` and GNU parallel for `spindle bench exec`. Safe to run again: it
+# installs only what is missing.
 set -euo pipefail
 
 packages=(libxml2-dev libmimalloc-dev libsqlite3-dev pkg-config)
 [ "${SPINDLE_WITH_POSTGRES:-1}" = 1 ] && packages+=(postgresql)
-[ "${SPINDLE_WITH_BENCH_TOOLS:-0}" = 1 ] && packages+=(wrk)
+[ "${SPINDLE_WITH_BENCH_TOOLS:-0}" = 1 ] && packages+=(wrk parallel)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -129,6 +129,18 @@ struct ExecCommandBatchTests {
         #expect(results.map(\.standardOutput.text) == ["HELLO, SPINDLE\none\n", "HELLO, SPINDLE\ntwo\n"])
     }
 
+    @Test("a job given no input, or an empty one, reads the end of its input at once",
+          arguments: [nil, []] as [[UInt8]?])
+    func noInputIsAnEmptyInput(input: [UInt8]?) async throws {
+        // `wc -c` reads to the end of its input: it would wait forever on an input left open.
+        let batch = try CommandBatch(
+            template: CommandTemplate(["sh", "-c", "wc -c; : {}"]),
+            options: .init(timeout: .seconds(60), standardInput: input))
+        let results = try await batch.run(["a", "b"])
+        #expect(results.map(\.standardOutput.text) == ["0\n", "0\n"])
+        #expect(results.allSatisfy { $0.succeeded && !$0.timedOut })
+    }
+
     @Test func largeInputAndOutputFlowAtTheSameTime() async throws {
         // 1 MiB through `cat`: more than a pipe holds, so writing and reading must overlap.
         let input = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) })

@@ -22,13 +22,14 @@ extension CommandBatch {
     /// the largest parts of `spindle exec`'s own CPU time. The snapshot hands it the rows as they
     /// are, as bytes, so a value that is not UTF-8 reaches the job unchanged.
     struct PreparedLaunch: Sendable {
-        var executablePath: [UInt8]?
+        /// The executable every job runs, when it was found on PATH in advance.
+        var executable: Executable?
         var environment: Environment
         /// Kills the jobs' groups if this process dies without reaping them.
         var guardian: JobGroupGuardian
 
         init(executablePath: [UInt8]?, guardian: JobGroupGuardian) {
-            self.executablePath = executablePath
+            self.executable = executablePath.map { .path(CommandBatch.filePath($0)) }
             self.guardian = guardian
             var rows: [[UInt8]] = []
             var row: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
@@ -64,7 +65,11 @@ extension CommandBatch {
         }
 
         let (ended, timedOut) = await withTaskCancellationHandler {
-            await runWithWatchdog(arguments: arguments, launch: launch, options: options, signaller: signaller)
+            guard options.timeout != nil else {
+                // No timeout, no watchdog: the process runs in this task, with no group around it.
+                return (await spawnCatchingErrors(arguments: arguments, launch: launch, options: options, signaller: signaller), false)
+            }
+            return await runWithWatchdog(arguments: arguments, launch: launch, options: options, signaller: signaller)
         } onCancel: {
             // SIGTERM to the group now; swift-subprocess's teardown sends SIGKILL to the leader
             // after the grace period, and `finish()` below to what is left of the group.
@@ -115,12 +120,7 @@ extension CommandBatch {
     ) async -> (Result<FinishedRun, any Error>, timedOut: Bool) {
         await withTaskGroup(of: JobEvent.self) { group in
             group.addTask {
-                do {
-                    return .ended(.success(try await spawn(
-                        arguments: arguments, launch: launch, options: options, signaller: signaller)))
-                } catch {
-                    return .ended(.failure(error))
-                }
+                .ended(await spawnCatchingErrors(arguments: arguments, launch: launch, options: options, signaller: signaller))
             }
             if let timeout = options.timeout {
                 let grace = options.terminationGracePeriod
@@ -151,13 +151,25 @@ extension CommandBatch {
         }
     }
 
+    private static func spawnCatchingErrors(
+        arguments: [[UInt8]], launch: PreparedLaunch, options: Options, signaller: ProcessGroupSignaller
+    ) async -> Result<FinishedRun, any Error> {
+        do {
+            return .success(try await spawn(arguments: arguments, launch: launch, options: options, signaller: signaller))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     private static func spawn(
         arguments: [[UInt8]], launch: PreparedLaunch, options: Options, signaller: ProcessGroupSignaller
     ) async throws -> FinishedRun {
         let command = arguments[0]
         let executable: Executable
-        if let path = launch.executablePath ?? (command.contains(UInt8(ascii: "/")) ? command : nil) {
-            executable = .path(filePath(path))
+        if let prepared = launch.executable {
+            executable = prepared
+        } else if command.contains(UInt8(ascii: "/")) {
+            executable = .path(filePath(command))
         } else {
             executable = .name(CommandBytes.text(command))
         }
@@ -168,40 +180,53 @@ extension CommandBatch {
         platformOptions.teardownSequence = [
             .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: options.terminationGracePeriod)
         ]
-        let limit = options.outputLimit
-        let input = options.standardInput
-        let outcome = try await Subprocess.run(
-            executable,
+        let configuration = Configuration(
+            executable: executable,
             // argv[0] as the user wrote it, whatever path it was found at; each argument with
             // the NUL terminator swift-subprocess copies it up to.
             arguments: Arguments(
                 executablePathOverride: command + [0], remainingValues: arguments.dropFirst().map { $0 + [0] }),
             environment: launch.environment,
-            platformOptions: platformOptions,
-            input: .inputWriter,
-            output: .sequence,
-            error: .sequence
-        ) { execution in
-            signaller.attach(groupID: execution.processIdentifier.value)
-            launch.guardian.started(group: execution.processIdentifier.value)
-            // Both pipes are drained at once (a child blocked on a full stderr pipe would never
-            // finish its stdout), while the input is written beside them.
-            async let standardOutput = capture(execution.standardOutput, limit: limit)
-            async let standardError = capture(execution.standardError, limit: limit)
-            let writer = execution.standardInputWriter
-            if let input, !input.isEmpty {
-                // A child that exits without reading its input makes this fail (EPIPE): the
-                // job's exit status tells what happened, not this write.
-                _ = try? await writer.write(input)
+            platformOptions: platformOptions)
+        let limit = options.outputLimit
+        let outcome: ExecutionResult<CapturedStreams, SequenceOutput, SequenceOutput>
+        if let input = options.standardInput, !input.isEmpty {
+            outcome = try await Subprocess.run(configuration, input: .inputWriter, output: .sequence, error: .sequence) {
+                execution in
+                await captureStreams(of: execution, limit: limit, launch: launch, signaller: signaller) {
+                    let writer = execution.standardInputWriter
+                    // A child that exits without reading its input makes this fail (EPIPE): the
+                    // job's exit status tells what happened, not this write.
+                    _ = try? await writer.write(input)
+                    try? await writer.finish()
+                }
             }
-            try? await writer.finish()
-            return CapturedStreams(standardOutput: await standardOutput, standardError: await standardError)
+        } else {
+            // /dev/null: an empty input without a pipe, or a writer, to set up per job.
+            outcome = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) {
+                execution in
+                await captureStreams(of: execution, limit: limit, launch: launch, signaller: signaller) {}
+            }
         }
         return FinishedRun(
             status: outcome.terminationStatus,
             processID: outcome.processIdentifier.value,
             streams: outcome.closureResult
         )
+    }
+
+    /// Records the started process's group, then drains both pipes at once (a child blocked on
+    /// a full stderr pipe would never finish its stdout) while `writeInput` runs beside them.
+    private static func captureStreams<Input: InputProtocol>(
+        of execution: Execution<Input, SequenceOutput, SequenceOutput>, limit: Int,
+        launch: PreparedLaunch, signaller: ProcessGroupSignaller, beside writeInput: () async -> Void
+    ) async -> CapturedStreams {
+        signaller.attach(groupID: execution.processIdentifier.value)
+        launch.guardian.started(group: execution.processIdentifier.value)
+        async let standardOutput = capture(execution.standardOutput, limit: limit)
+        async let standardError = capture(execution.standardError, limit: limit)
+        await writeInput()
+        return CapturedStreams(standardOutput: await standardOutput, standardError: await standardError)
     }
 
     /// Reads a stream to its end, keeping at most `limit` bytes.
@@ -243,7 +268,7 @@ extension CommandBatch {
     }
 
     /// A file path made of `bytes` as they are.
-    private static func filePath(_ bytes: [UInt8]) -> FilePath {
+    fileprivate static func filePath(_ bytes: [UInt8]) -> FilePath {
         (bytes + [0]).withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { FilePath(platformString: $0.baseAddress!) }
         }

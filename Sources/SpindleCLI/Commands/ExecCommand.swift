@@ -159,7 +159,8 @@ struct ExecCommand: AsyncParsableCommand {
     static func report(_ result: CommandJobResult, timeout: String) {
         writeOutput(result.standardOutput, to: STDOUT_FILENO)
         var errorText = ""
-        let commandLine = result.arguments.joined(separator: " ")
+        // The command line is made into text only for a job that did not succeed.
+        var commandLine: String { result.arguments.joined(separator: " ") }
         if result.timedOut {
             errorText = "spindle exec: timed out after \(timeout), terminated: \(commandLine)\n"
         } else if case .failedToStart(let reason) = result.termination {
@@ -197,8 +198,10 @@ struct ExecCommand: AsyncParsableCommand {
 }
 
 /// The lines of standard input, as bytes, as an async sequence. A thread of its own does the
-/// blocking reads, and hands each line over through an `AsyncThrowingChannel`, which waits for
-/// the batch to take it: no more than one line is read ahead, however long the input.
+/// blocking reads, and hands the lines of each read over at once through an
+/// `AsyncThrowingChannel`, which waits for the batch to take them: no more than one read's lines
+/// (64 KiB) are held ahead, however long the input, and a short job list costs one hand-over,
+/// not one per line.
 enum StandardInputLines {
     /// The longest line taken as an item: Linux refuses a longer argument (MAX_ARG_STRLEN).
     static let lineLimit = 128 << 10
@@ -210,16 +213,17 @@ enum StandardInputLines {
         }
     }
 
-    static func start() -> AsyncThrowingChannel<[UInt8], any Error> {
-        let channel = AsyncThrowingChannel<[UInt8], any Error>()
+    static func start() -> some AsyncSequence<[UInt8], any Error> {
+        let channel = AsyncThrowingChannel<[[UInt8]], any Error>()
         Thread.detachNewThread {
-            var lines = LineReader(descriptor: STDIN_FILENO, lineLimit: lineLimit)
+            var reader = LineReader(descriptor: STDIN_FILENO, lineLimit: lineLimit)
             do {
-                while let line = try lines.next() {
-                    if line.isEmpty { continue }
+                while let lines = try reader.nextLines() {
+                    let items = lines.filter { !$0.isEmpty }
+                    if items.isEmpty { continue }
                     let taken = DispatchSemaphore(value: 0)
                     Task {
-                        await channel.send(line)
+                        await channel.send(items)
                         taken.signal()
                     }
                     taken.wait()
@@ -229,7 +233,7 @@ enum StandardInputLines {
                 channel.fail(error)
             }
         }
-        return channel
+        return channel.flatMap { $0.async }
     }
 
     /// Splits what a descriptor yields into lines, without their `\n` (or `\r\n`).
@@ -248,15 +252,21 @@ enum StandardInputLines {
             self.lineLimit = lineLimit
         }
 
+        /// The next line, and every further whole line already read, `nil` at the end of the
+        /// input (a read error ends it too).
+        /// - Throws: ``LineTooLong`` for a line longer than `lineLimit`.
+        mutating func nextLines() throws -> [[UInt8]]? {
+            guard let first = try next() else { return nil }
+            var lines = [first]
+            while let line = bufferedLine() { lines.append(line) }
+            return lines
+        }
+
         /// The next line, `nil` at the end of the input (a read error ends it too).
         /// - Throws: ``LineTooLong`` for a line longer than `lineLimit`.
         mutating func next() throws -> [UInt8]? {
             while true {
-                if let newline = buffer[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) {
-                    defer { start = newline + 1; searchFrom = start }
-                    return Self.withoutCarriageReturn(buffer[start..<newline])
-                }
-                searchFrom = buffer.count
+                if let line = bufferedLine() { return line }
                 guard buffer.count - start <= lineLimit else { throw LineTooLong() }
                 if ended {
                     guard start < buffer.count else { return nil }
@@ -277,6 +287,16 @@ enum StandardInputLines {
                     buffer += chunk[..<count]
                 }
             }
+        }
+
+        /// The next whole line in what was read so far, without reading more.
+        private mutating func bufferedLine() -> [UInt8]? {
+            guard let newline = buffer[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) else {
+                searchFrom = buffer.count
+                return nil
+            }
+            defer { start = newline + 1; searchFrom = start }
+            return Self.withoutCarriageReturn(buffer[start..<newline])
         }
 
         private static func withoutCarriageReturn(_ line: ArraySlice<UInt8>) -> [UInt8] {
