@@ -20,9 +20,7 @@ ProcessPool.runWorkerIfRequested(jobs: [IsPrime.self])
 
 let numbers: [UInt64] = [2, 97, 100, 112_272_535_095_293]
 let answers = try await withProcessPool(configuration: .init(maxWorkers: 2)) { pool in
-    try await numbers.concurrentMap(maxConcurrency: 2) { n in
-        try await pool.run(IsPrime.self, n)
-    }
+    try await pool.map(IsPrime.self, numbers).collect()
 }
 for (n, prime) in zip(numbers, answers) {
     print("\(n) is \(prime ? "prime" : "not prime")")
