@@ -28,9 +28,7 @@ final class ThreadParker: Sendable {
     /// its state machine, under the primitive's lock, whether the wake-up was handed to it anyway.
     @usableFromInline
     func park(timeout: Duration) -> Bool {
-        let seconds = Double(timeout.components.seconds)
-            + Double(timeout.components.attoseconds) / 1e18
-        guard woken.lock(whenValue: true, timeoutSeconds: max(0, seconds)) else { return false }
+        guard woken.lock(whenValue: true, timeoutSeconds: max(0, timeout.seconds)) else { return false }
         woken.unlock()
         return true
     }

@@ -124,7 +124,7 @@ struct EchoLoadCommand: AsyncParsableCommand {
 extension EchoLoadReport {
     /// The seconds the load ran, measured.
     var elapsedSeconds: Double {
-        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        elapsed.seconds
     }
 
     /// Latency at a percentile in milliseconds.

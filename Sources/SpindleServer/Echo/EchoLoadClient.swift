@@ -58,7 +58,7 @@ public struct EchoLoadReport: Sendable {
 
     /// Correct round trips per second.
     public var roundTripsPerSecond: Double {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         return seconds > 0 ? Double(roundTrips) / seconds : 0
     }
 

@@ -96,7 +96,7 @@ final class ServicePools: Service, Sendable {
         let (shed, wait) = waitEstimator.withLockedValue { ($0.shouldShed(budget: maxQueueWait), $0.expectedWait) }
         guard shed else { return }
         counters.withLockedValue { $0.shed += 1 }
-        let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+        let seconds = wait.seconds
         let retryAfter = Int(min(60, max(1, seconds.rounded(.up))))
         var error = ServiceRequestError.overloaded(
             "the server is at capacity: this work would wait about \(String(format: "%.1f", seconds)) s for a worker, more than the \(maxQueueWait) allowed; retry in \(retryAfter) s")

@@ -83,8 +83,7 @@ final class ServiceState: Sendable {
     }
 
     private static func blockingRead(_ result: String, after wait: Duration) -> String {
-        let (seconds, attoseconds) = wait.components
-        Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+        Thread.sleep(forTimeInterval: wait.seconds)
         return result
     }
 
