@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import Spindle
 import SpindleCrawler
+import NIOConcurrencyHelpers
 
 extension PostgresFrontier {
     /// Per-host politeness that every worker of a crawl keeps together, through the database
@@ -76,7 +77,7 @@ extension PostgresFrontier {
     /// leases however long its pages take; only a worker that stopped renewing (it died, or
     /// lost the server for longer than a lease) has its leases taken over.
     func renewLeases() async throws {
-        let held = Array(heldLeases.withLock { $0 })
+        let held = Array(heldLeases.withLockedValue { $0 })
         guard !held.isEmpty else { return }
         try await transaction("renew leases") { connection in
             let now = Date()

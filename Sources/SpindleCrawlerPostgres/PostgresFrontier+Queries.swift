@@ -2,7 +2,7 @@ import Foundation
 import PostgresNIO
 import Spindle
 import SpindleCrawler
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The statements ``PostgresFrontier`` shares between its calls, and its error mapping.
 extension PostgresFrontier {
@@ -275,10 +275,10 @@ private final class OneShot<T: Sendable>: Sendable {
         var done = false
         var cleanup: (@Sendable () -> Void)?
     }
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     func start(_ continuation: CheckedContinuation<T, any Error>) {
-        let early = state.withLock { state -> Result<T, any Error>? in
+        let early = state.withLockedValue { state -> Result<T, any Error>? in
             if let early = state.early { return early }
             state.continuation = continuation
             return nil
@@ -287,7 +287,7 @@ private final class OneShot<T: Sendable>: Sendable {
     }
 
     func onFinish(_ cleanup: @escaping @Sendable () -> Void) {
-        let now = state.withLock { state -> Bool in
+        let now = state.withLockedValue { state -> Bool in
             if state.done { return true }
             state.cleanup = cleanup
             return false
@@ -296,7 +296,7 @@ private final class OneShot<T: Sendable>: Sendable {
     }
 
     func finish(_ result: Result<T, any Error>) {
-        let (continuation, cleanup) = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+        let (continuation, cleanup) = state.withLockedValue { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
             guard !state.done else { return (nil, nil) }
             state.done = true
             defer { state.continuation = nil; state.cleanup = nil }

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SpindleCrawler
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A ``Frontier`` in PostgreSQL that several `spindle crawl` processes, on one machine or many,
 /// share: each leases URLs with `SELECT … FOR UPDATE SKIP LOCKED`, so no two workers fetch the
@@ -51,7 +51,7 @@ public final class PostgresFrontier: SharedFrontier {
     /// The URLs this process holds leases on, whose leases ``renewLeases()`` keeps alive. Only
     /// these: a lease committed by an attempt this worker gave up on is not kept alive, so it
     /// expires and goes to whoever asks next.
-    let heldLeases = Mutex(Set<String>())
+    let heldLeases = NIOLockedValueBox(Set<String>())
 
     /// Connects to PostgreSQL, creates or migrates the tables, and registers `crawlID`.
     ///
@@ -134,7 +134,7 @@ public final class PostgresFrontier: SharedFrontier {
     }
 
     private func release(_ url: CanonicalURL) {
-        _ = heldLeases.withLock { $0.remove(url.string) }
+        _ = heldLeases.withLockedValue { $0.remove(url.string) }
     }
 
     func closeStateCheck() throws {
@@ -158,7 +158,7 @@ public final class PostgresFrontier: SharedFrontier {
                 limit: limit, now: now, excludingHosts: excludingHosts, maxPerHost: maxPerHost, token: token, isRetry: isRetry,
                 on: connection)
         }
-        heldLeases.withLock { held in
+        heldLeases.withLockedValue { held in
             for lease in leased { held.insert(lease.url.string) }
         }
         return leased

@@ -38,7 +38,8 @@ struct ServiceConnectionLimitsTests {
             let reply = try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", thenReadUntilClosedWithin: 30)
             #expect(RawHTTPResponse(reply)?.status == 408)
             let metrics = try await Self.get(service, "/metrics")
-            #expect(ServiceTestSupport.sample(metrics.body, "spindle_http_rejected_total", labels: #"reason="header_timeout""#) == 1)
+            // At least this connection; more if a loaded machine made `get` itself time out.
+            #expect((ServiceTestSupport.sample(metrics.body, "spindle_http_rejected_total", labels: #"reason="header_timeout""#) ?? 0) >= 1)
         }
     }
 
@@ -149,9 +150,17 @@ struct ServiceConnectionLimitsTests {
     }
 
     /// A GET with `Connection: close`, raw.
+    /// A whole request, sent at once. These services have header timeouts of a few hundred ms,
+    /// which a loaded machine can miss between accepting the connection and reading it; a 408
+    /// then says nothing about the route, so the request is sent again (at most five times).
     static func get(_ service: WebService, _ path: String) async throws -> RawHTTPResponse {
-        let reply = try await RawHTTPConnection.open(port: service.port)
-            .send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", thenReadUntilClosedWithin: 30)
-        return try #require(RawHTTPResponse(reply))
+        var attempts = 0
+        while true {
+            attempts += 1
+            let reply = try await RawHTTPConnection.open(port: service.port)
+                .send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", thenReadUntilClosedWithin: 30)
+            let response = try #require(RawHTTPResponse(reply))
+            if response.status != 408 || attempts == 5 { return response }
+        }
     }
 }

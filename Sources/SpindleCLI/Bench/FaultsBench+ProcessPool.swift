@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Spindle
+import NIOConcurrencyHelpers
 
 extension FaultsBench {
     /// faults.process_pool.sigkill and faults.process_pool.sigstop.
@@ -130,55 +131,51 @@ private struct PoolFaultRun {
 }
 
 /// What the signalling thread and the pool's replacement callback saw, under one lock.
-// Sendable: every field is read and written only under `condition`'s lock.
+// Sendable: the times are read and written only under `lock`; the gates are locks themselves.
 private final class FaultRecord: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let lock = NIOLock()
     private var signalledAt: [pid_t: ContinuousClock.Instant] = [:]
     private var replacements: [(ProcessPool.WorkerReplacement, ContinuousClock.Instant)] = []
-    private var finished = false
-    private var signallerFinished = false
+    /// True once the run has finished; then once the signalling thread has.
+    private let finished = ConditionLock(value: false)
+    private let signallerFinished = ConditionLock(value: false)
 
     var replaced: @Sendable (ProcessPool.WorkerReplacement) -> Void {
         { [self] event in
             let now = ContinuousClock.now
-            condition.withLock { replacements.append((event, now)) }
+            lock.withLock { replacements.append((event, now)) }
         }
     }
 
     func signalled(_ pid: pid_t) {
         let now = ContinuousClock.now
-        condition.withLock { signalledAt[pid] = now }
+        lock.withLock { signalledAt[pid] = now }
     }
 
     /// Waits `interval`; false once the run has finished.
     func waitUnlessFinished(_ interval: Duration) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        let until = Date(timeIntervalSinceNow: interval.seconds)
-        while !finished {
-            if !condition.wait(until: until) { break }
-        }
-        return !finished
+        guard finished.lock(whenValue: true, timeoutSeconds: max(0, interval.seconds)) else { return true }
+        finished.unlock()
+        return false
     }
 
     func signallerDone() {
-        condition.withLock {
-            signallerFinished = true
-            condition.broadcast()
-        }
+        signallerFinished.lock()
+        signallerFinished.unlock(withValue: true)
     }
 
     func finish(waitForSignaller: Bool) {
-        condition.lock()
-        defer { condition.unlock() }
-        finished = true
-        condition.broadcast()
-        while waitForSignaller && !signallerFinished { condition.wait() }
+        finished.lock()
+        finished.unlock(withValue: true)
+        if waitForSignaller {
+            signallerFinished.lock(whenValue: true)
+            signallerFinished.unlock()
+        }
     }
 
     /// Signals sent, those whose worker held a task, and each replacement's time in ms.
     func summary() -> (Int, Int, [Double]) {
-        condition.withLock {
+        lock.withLock {
             var busy = 0
             var times: [Double] = []
             for (event, at) in replacements {

@@ -13,11 +13,11 @@ struct BankCommand: ParsableCommand {
             Each thread checks that the balance covers the amount, waits --window-ms (the course's \
             sleep(0.1), which makes the race visible every time), then withdraws. Without the \
             lock several threads pass the check and the balance goes negative; with the lock \
-            (a Mutex held across check and withdrawal) exactly one withdrawal succeeds.
+            (a lock held across check and withdrawal) exactly one withdrawal succeeds.
             """
     )
 
-    @Flag(inversion: .prefixedNo, help: "Hold a Mutex across the check and the withdrawal.")
+    @Flag(inversion: .prefixedNo, help: "Hold a lock across the check and the withdrawal.")
     var lock = true
 
     @Option(help: "The starting balance.")

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// The race itself, shared by the command and the tour.
@@ -20,7 +21,7 @@ struct BankRace {
         // Each read and write of the balance is atomic, so the only race is the logical one the
         // course shows: check, then act, with another thread in between.
         let account = Atomic<Int>(balance)
-        let mutex = Mutex(())
+        let mutex = NIOLock()
         let successes = Atomic<Int>(0)
         let start = DispatchSemaphore(value: 0)
         let group = DispatchGroup()
@@ -45,7 +46,7 @@ struct BankRace {
                         report("Thread-\(index): withdraw \(amount) refused: insufficient balance (\(account.load(ordering: .relaxed)))")
                     }
                 }
-                if locked { mutex.withLock { _ in withdraw() } } else { withdraw() }
+                if locked { mutex.withLock { withdraw() } } else { withdraw() }
                 group.leave()
             }
             thread.start()

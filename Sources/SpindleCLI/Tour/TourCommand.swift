@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOConcurrencyHelpers
 
 /// `spindle tour`: every program of the course, in the course's order, run on this machine.
 struct TourCommand: AsyncParsableCommand {
@@ -60,7 +61,7 @@ struct TourSection: Sendable {
 final class TourContext: @unchecked Sendable {
     /// Smaller workloads.
     let quick: Bool
-    private let lock = NSLock()
+    private let lock = NIOLock()
     private var measurements: [String: Double] = [:]
 
     init(quick: Bool) { self.quick = quick }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// How a running ``FrontierCrawl`` is asked to stop, from any thread (a signal handler's
 /// dispatch source, a test): ``requestStop()`` once for a graceful stop, twice (or
@@ -16,13 +16,13 @@ public final class CrawlStopSignal: Sendable {
         public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
-    private let state = Mutex<(level: Level, listeners: [@Sendable () -> Void])>((.none, []))
+    private let state = NIOLockedValueBox<(level: Level, listeners: [@Sendable () -> Void])>((.none, []))
 
     /// A signal nobody has raised.
     public init() {}
 
     /// The level asked for so far.
-    public var level: Level { state.withLock { $0.level } }
+    public var level: Level { state.withLockedValue { $0.level } }
 
     /// Raises the level one step: the first call asks for a graceful stop, the next for an
     /// immediate one. Returns the new level.
@@ -38,11 +38,11 @@ public final class CrawlStopSignal: Sendable {
 
     /// Calls `listener` on every raise from now on (the crawl's driver wakes up with it).
     func onRaise(_ listener: @escaping @Sendable () -> Void) {
-        state.withLock { $0.listeners.append(listener) }
+        state.withLockedValue { $0.listeners.append(listener) }
     }
 
     private func raise(_ next: (Level) -> Level) -> Level {
-        let (level, listeners) = state.withLock { state in
+        let (level, listeners) = state.withLockedValue { state in
             state.level = max(state.level, next(state.level))
             return (state.level, state.listeners)
         }

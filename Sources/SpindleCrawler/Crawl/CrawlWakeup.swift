@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What the tasks of a ``FrontierCrawl`` tell its driver.
 enum CrawlMessage: Sendable {
@@ -25,11 +25,11 @@ final class CrawlWakeup: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Posts a message (a page's report, a lease's answer) and wakes the driver.
     func post(_ message: CrawlMessage) {
-        let waiter = state.withLock { state in
+        let waiter = state.withLockedValue { state in
             state.messages.append(message)
             return state.takeWaiter()
         }
@@ -38,7 +38,7 @@ final class CrawlWakeup: Sendable {
 
     /// Wakes the driver with nothing to report.
     func poke() {
-        let waiter = state.withLock { state in
+        let waiter = state.withLockedValue { state in
             state.poked = true
             return state.takeWaiter()
         }
@@ -47,7 +47,7 @@ final class CrawlWakeup: Sendable {
 
     /// The messages posted since the last call.
     func takeMessages() -> [CrawlMessage] {
-        state.withLock { state in
+        state.withLockedValue { state in
             defer { state.messages = [] }
             return state.messages
         }
@@ -63,7 +63,7 @@ final class CrawlWakeup: Sendable {
         }
         defer { timer?.cancel() }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state in
+            let ready = state.withLockedValue { state in
                 if state.poked || !state.messages.isEmpty {
                     state.poked = false
                     return true

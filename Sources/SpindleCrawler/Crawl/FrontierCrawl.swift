@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A crawl driven by a ``Frontier``: pages are leased, fetched politely, retried, and their
 /// records and links stored, until nothing is left or a stop is asked for. This is what
@@ -272,10 +272,10 @@ private struct Driver {
 
 /// Counts a run's outcomes from the events, from any task.
 private final class SummaryCounter: Sendable {
-    private let state = Mutex(FrontierCrawlSummary(ending: .finished))
+    private let state = NIOLockedValueBox(FrontierCrawlSummary(ending: .finished))
 
     func count(_ event: FrontierCrawlEvent) {
-        state.withLock { summary in
+        state.withLockedValue { summary in
             switch event {
             case .done(_, let records, let bytes, _):
                 summary.done += 1
@@ -292,7 +292,7 @@ private final class SummaryCounter: Sendable {
     }
 
     func summary(ending: FrontierCrawlSummary.Ending) -> FrontierCrawlSummary {
-        state.withLock { summary in
+        state.withLockedValue { summary in
             var copy = summary
             copy.ending = ending
             return copy

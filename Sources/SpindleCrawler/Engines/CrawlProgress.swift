@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Live counters of a crawl, updated by its engine as pages finish and read by progress lines,
 /// tours and summaries from any thread.
@@ -61,7 +62,7 @@ public final class CrawlProgress: @unchecked Sendable {
         }
     }
 
-    private let lock = NSLock()
+    private let lock = NIOLock()
     // Protected by `lock`:
     private var counters: Snapshot
     private var startedAt: ContinuousClock.Instant?

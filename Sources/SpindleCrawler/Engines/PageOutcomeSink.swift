@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Where an engine sends each page's outcome as soon as the page is done: a record writer, a
 /// frontier, a test's collection.
@@ -14,7 +15,7 @@ public protocol PageOutcomeSink: Sendable {
 /// Keeps every outcome in memory, for tests and the tour (a CLI crawl writes records out
 /// instead, with ``RecordOutcomeSink``).
 public final class CollectingOutcomeSink: PageOutcomeSink, @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NIOLock()
     /// Protected by `lock`.
     private var collected: [PageOutcome] = []
 
@@ -41,7 +42,7 @@ public final class CollectingOutcomeSink: PageOutcomeSink, @unchecked Sendable {
 final class OutcomeDelivery: @unchecked Sendable {
     private let sink: any PageOutcomeSink
     let progress: CrawlProgress
-    private let lock = NSLock()
+    private let lock = NIOLock()
     // Protected by `lock`:
     private var firstError: (any Error)?
     private var stopHandlers: [@Sendable () -> Void] = []

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 extension Fetcher {
     /// Fetches `url` and blocks the calling thread until the fetch is done: the spelling for
@@ -27,24 +28,20 @@ extension Fetcher {
 }
 
 /// A result one thread waits for while a task produces it.
+// Sendable: `result` is written once, before `ready` turns true, and read only after it has.
 private final class BlockingOutcome<Value: Sendable>: @unchecked Sendable {
-    private let condition = NSCondition()
-    /// Protected by `condition`.
+    private let ready = ConditionLock(value: false)
     private var result: Result<Value, any Error>?
 
     func finish(_ result: Result<Value, any Error>) {
-        condition.withLock {
-            self.result = result
-            condition.signal()
-        }
+        ready.lock()
+        self.result = result
+        ready.unlock(withValue: true)
     }
 
     func wait() -> Result<Value, any Error> {
-        condition.withLock {
-            while result == nil {
-                condition.wait()
-            }
-            return result!
-        }
+        ready.lock(whenValue: true)
+        defer { ready.unlock() }
+        return result!
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Whether a frontier was closed, shared by its calls.
 package final class CloseState: @unchecked Sendable {
     // Protected by `lock`.
     private var isClosed = false
-    private let lock = NSLock()
+    private let lock = NIOLock()
 
     package init() {}
 

@@ -27,7 +27,7 @@ final class StateFileLock: @unchecked Sendable {
     private static let heldHere = NIOLockedValueBox<Set<String>>([])
     // Protected by `lock`.
     private var descriptor: Int32
-    private let lock = NSLock()
+    private let lock = NIOLock()
 
     /// Takes the lock for `statePath`, or throws if another live crawl holds it.
     ///

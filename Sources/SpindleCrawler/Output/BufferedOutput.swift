@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +38,7 @@ public final class BufferedOutput: @unchecked Sendable {
     public let path: String
     private let descriptor: Int32
     private let closesDescriptor: Bool
-    private let lock = NSLock()
+    private let lock = NIOLock()
     // Protected by `lock`:
     private var buffer: [UInt8] = []
     private var closed = false

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ public final class ProgressLine: @unchecked Sendable {
     /// Whether the line is drawn at all.
     public let isEnabled: Bool
     private let progress: CrawlProgress
-    private let lock = NSLock()
+    private let lock = NIOLock()
     // Protected by `lock`:
     private var isShown = false
     private var isStopped = false

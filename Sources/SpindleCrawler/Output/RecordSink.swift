@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// The two shapes of ``CrawlRecord``, which fix the columns of a CSV file.
 public enum RecordShape: Hashable, Sendable {
@@ -78,7 +79,7 @@ public enum RecordSinks {
 
 /// Keeps records in memory, for tests (the CLI never keeps a crawl's records).
 public final class MemoryRecordSink: RecordSink, @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NIOLock()
     /// Protected by `lock`.
     private var stored: [CrawlRecord] = []
     private var finished = false

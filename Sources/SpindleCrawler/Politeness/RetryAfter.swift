@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Parses the `Retry-After` header (RFC 9110 section 10.2.3): delay-seconds, or an HTTP-date in
 /// any of the three formats recipients must accept.
@@ -44,7 +45,7 @@ public enum RetryAfter {
 final class LockedFormatters: @unchecked Sendable {
     // Protected by `lock`.
     private let formatters: [DateFormatter]
-    private let lock = NSLock()
+    private let lock = NIOLock()
 
     init(_ formats: [String]) {
         formatters = formats.map { format in

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Spindle
-import Synchronization
+import NIOConcurrencyHelpers
 
 extension CrawlSession {
     /// Crawls into `frontier` from `seeds` (known ones are skipped, so a resumed crawl passes them
@@ -40,9 +40,9 @@ extension CrawlSession {
         let signals = trapsSignals ? trapSignals(stop: stop, progressLine: progressLine) : nil
         defer { signals?.cancel() }
 
-        let outputError = Mutex<(any Error)?>(nil)
+        let outputError = NIOLockedValueBox<(any Error)?>(nil)
         let observer = observer(records: records, progress: progress, progressLine: progressLine) { error in
-            let first = outputError.withLock { stored in
+            let first = outputError.withLockedValue { stored in
                 defer { if stored == nil { stored = error } }
                 return stored == nil
             }
@@ -64,7 +64,7 @@ extension CrawlSession {
         progress.markFinished()
         progressLine.stop()
         try records.finish()
-        if let error = outputError.withLock({ $0 }) { throw error }
+        if let error = outputError.withLockedValue({ $0 }) { throw error }
 
         let summary = CrawlSummary(run, engine: options.engine, concurrency: options.concurrency, state: try await frontier.status())
         if !quiet {

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Spindle
-import Synchronization
 
 /// A whole crawl as `spindle crawl` runs it, around the engine: the record output opened and
 /// finished, the progress line, failures and notes logged, SIGINT and SIGTERM turned into a
