@@ -18,7 +18,7 @@ struct CrawlCommandTests {
             #expect(Set(records.compactMap(LinkRecord.init)) == Set(site.expectedRecords(forPages: 1...3).map(LinkRecord.init)))
             #expect(records.count == 60)
             #expect(!run.standardError.contains("\r"), "no progress line when standard error is a pipe")
-            #expect(run.standardError.contains("crawled 3 pages (3 crawled, 0 failed), 60 records"))
+            #expect(run.standardError.contains("crawled 3 pages (3 done, 0 failed, 0 retries), 60 records"))
         }
     }
 
@@ -61,7 +61,7 @@ struct CrawlCommandTests {
             let nothing = try await SpindleExecutable.run(["crawl", "--engine", "threads", missing, closed.absoluteString])
             #expect(nothing.status == 1)
             #expect(nothing.standardOutput.isEmpty)
-            #expect(nothing.standardError.contains("0 crawled, 2 failed"))
+            #expect(nothing.standardError.contains("0 done, 2 failed"))
         }
     }
 

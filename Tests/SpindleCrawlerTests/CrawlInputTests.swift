@@ -55,10 +55,10 @@ struct CrawlInputTests {
 
     @Test("engine options out of range name the option and the range")
     func optionRanges() {
-        #expect(throws: CrawlInputError("concurrency must be between 1 and 1000, got 0")) { try CrawlEngineOptions(concurrency: 0).validate() }
-        #expect(throws: CrawlInputError("concurrency must be between 1 and 1000, got 1001")) { try CrawlEngineOptions(concurrency: 1001).validate() }
-        #expect(throws: CrawlInputError("parsers must be between 1 and 64, got 0")) { try CrawlEngineOptions(parsers: 0).validate() }
-        #expect(throws: Never.self) { try CrawlEngineOptions(concurrency: 1000, parsers: 64).validate() }
+        #expect(throws: CrawlInputError("concurrency must be between 1 and 1000, got 0")) { try FrontierCrawlOptions(concurrency: 0).validate() }
+        #expect(throws: CrawlInputError("concurrency must be between 1 and 1000, got 1001")) { try FrontierCrawlOptions(concurrency: 1001).validate() }
+        #expect(throws: CrawlInputError("parsers must be between 1 and 64, got 0")) { try FrontierCrawlOptions(parsers: 0).validate() }
+        #expect(throws: Never.self) { try FrontierCrawlOptions(concurrency: 1000, parsers: 64).validate() }
     }
 
     @Test("engine names are the CLI's: pool-callbacks is spelled with a hyphen")

@@ -136,24 +136,4 @@ struct CrawlOutputTests {
         #expect(throws: RecordOutputError.self) { try sink.write(Self.awkward) }
         _ = try written(path)
     }
-
-    @Test("records of crawled pages go to the record sink, failures to the handler")
-    func recordOutcomeSink() throws {
-        let records = MemoryRecordSink()
-        let failures = FailureList()
-        let sink = RecordOutcomeSink(records: records) { failures.append($0) }
-        let task = PageTask(url: URL(string: "http://h/p/1")!)
-        let page = CrawledPage(finalURL: task.url, status: 200, bytes: 3, records: Array(Self.awkward.prefix(2)))
-        try sink.accept(PageOutcome(task: task, result: .success(page), elapsed: .zero))
-        try sink.accept(PageOutcome(task: task, result: .failure(PageFailure(url: "http://h/p/1", status: 404)), elapsed: .zero))
-        #expect(records.records == Array(Self.awkward.prefix(2)))
-        #expect(failures.all.map(\.description) == ["http://h/p/1: HTTP 404 Not Found"])
-    }
-}
-
-private final class FailureList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var failures: [PageFailure] = []
-    func append(_ failure: PageFailure) { lock.withLock { failures.append(failure) } }
-    var all: [PageFailure] { lock.withLock { failures } }
 }

@@ -13,16 +13,16 @@ struct EngineRecordsTests {
     func selectionRecords(engine: CrawlEngineKind) async throws {
         let pages = 6
         try await withBlogSite(BlogSiteConfiguration(pages: 10, postsPerPage: 20)) { site in
-            let (summary, sink) = try await Support.crawl(Support.listPages(site, pages), engine: engine, concurrency: 3)
-            let records = sink.records.compactMap(LinkRecord.init)
+            let crawl = try await Support.crawl(Support.listPages(site, pages), engine: engine, concurrency: 3)
+            let summary = crawl.summary
+            let records = crawl.records.compactMap(LinkRecord.init)
             let expected = site.expectedRecords(forPages: 1...pages).map(LinkRecord.init)
             #expect(expected.count == 20 * pages)
             #expect(records.count == expected.count, "no record lost or doubled")
             #expect(Set(records) == Set(expected))
-            #expect(summary.pages == pages)
+            #expect(summary.done == pages, "each page once")
             #expect(summary.failed == 0)
             #expect(summary.records == 20 * pages)
-            #expect(sink.outcomes.count == pages, "one outcome per page")
         }
     }
 
@@ -30,7 +30,7 @@ struct EngineRecordsTests {
     func pageRecords(engine: CrawlEngineKind) async throws {
         try await withBlogSite(BlogSiteConfiguration(pages: 3)) { site in
             let urls = Support.listPages(site, 3)
-            let (summary, sink) = try await Support.crawl(urls, engine: engine, extraction: .pageSummary)
+            let crawl = try await Support.crawl(urls, engine: engine, extraction: .pageSummary)
             var expected: Set<CrawlRecord> = []
             try await withFetcher { fetcher in
                 for url in urls {
@@ -40,9 +40,9 @@ struct EngineRecordsTests {
                     expected.insert(.page(page: url.absoluteString, status: 200, bytes: page.bytes, title: title))
                 }
             }
-            #expect(sink.records.count == 3)
-            #expect(Set(sink.records) == expected)
-            #expect(summary.bytes == expected.reduce(0) { total, record in
+            #expect(crawl.records.count == 3)
+            #expect(Set(crawl.records) == expected)
+            #expect(crawl.summary.bytes == expected.reduce(0) { total, record in
                 if case .page(_, _, let bytes, _) = record { return total + bytes }
                 return total
             })
@@ -53,8 +53,8 @@ struct EngineRecordsTests {
     func concurrencyBound(engine: CrawlEngineKind) async throws {
         let concurrency = 3
         try await withBlogSite(BlogSiteConfiguration(pages: 12, latency: .milliseconds(100))) { site in
-            let (summary, _) = try await Support.crawl(Support.listPages(site, 12), engine: engine, concurrency: concurrency)
-            #expect(summary.pages == 12)
+            let crawl = try await Support.crawl(Support.listPages(site, 12), engine: engine, concurrency: concurrency)
+            #expect(crawl.summary.done == 12)
             let maxInFlight = site.requestLog.maxInFlight
             #expect(maxInFlight <= concurrency)
             if engine == .sequential {
@@ -66,61 +66,38 @@ struct EngineRecordsTests {
         }
     }
 
-    @Test("an empty task list finishes at once with an empty summary", arguments: CrawlEngineKind.allCases)
+    @Test("an empty list finishes at once with an empty summary", arguments: CrawlEngineKind.allCases)
     func emptyCrawl(engine: CrawlEngineKind) async throws {
-        let (summary, sink) = try await Support.crawl([], engine: engine)
-        #expect(summary.pages == 0)
-        #expect(sink.outcomes.isEmpty)
-        #expect(summary.exitStatus == 1, "nothing crawled")
+        let crawl = try await Support.crawl([], engine: engine)
+        #expect(crawl.summary.done + crawl.summary.failed == 0)
+        #expect(crawl.records.isEmpty)
+        #expect(CrawlSummary(crawl.summary, concurrency: 4, state: FrontierStatus()).exitStatus == 1, "nothing crawled")
+    }
+
+    @Test("a list crawl crawls a URL listed twice (the same after canonicalisation) once", arguments: [CrawlEngineKind.async, .threads])
+    func duplicatesCrawledOnce(engine: CrawlEngineKind) async throws {
+        try await withBlogSite(BlogSiteConfiguration(pages: 2)) { site in
+            let first = site.listPageURL(1)
+            let again = try #require(URL(string: first.absoluteString + "#top"))
+            let records = MemoryRecordSink()
+            let result = try await CrawlSession(quiet: true, showsProgress: false, records: records).run(
+                [first, again, site.listPageURL(2), first].map { PageTask(url: $0) },
+                options: FrontierCrawlOptions(engine: engine, concurrency: 2, obeyRobots: false, extraction: .selection(Support.postTitles)))
+            #expect(result.summary.pages == 2)
+            #expect(site.requestLog.totalRequests == 2, "each page fetched once")
+            let expected = site.expectedRecords(forPages: 1...2).map(LinkRecord.init)
+            #expect(records.records.compactMap(LinkRecord.init).sorted(by: { $0.description < $1.description })
+                == expected.sorted(by: { $0.description < $1.description }))
+        }
     }
 
     @Test("options out of range are refused before anything is fetched")
     func invalidOptions() async throws {
-        try await withFetcher { fetcher in
-            let processor = PageProcessor(fetcher: fetcher, extraction: .pageSummary)
-            for options in [CrawlEngineOptions(concurrency: 0), CrawlEngineOptions(parsers: 0), CrawlEngineOptions(queueCapacity: 0)] {
-                let crawler = Crawler(engine: .pipeline, processor: processor, options: options)
-                await #expect(throws: CrawlInputError.self) {
-                    _ = try await crawler.run([PageTask(url: URL(string: "http://127.0.0.1:1/")!)], sink: CollectingOutcomeSink())
-                }
+        for options in [FrontierCrawlOptions(concurrency: 0), FrontierCrawlOptions(parsers: 0), FrontierCrawlOptions(perHost: 0)] {
+            await #expect(throws: CrawlInputError.self) {
+                _ = try await CrawlSession(quiet: true, showsProgress: false, records: MemoryRecordSink()).run(
+                    [PageTask(url: URL(string: "http://127.0.0.1:1/")!)], options: options)
             }
         }
-    }
-
-    @Test("the pipeline reports its two queues while it runs, and none once done")
-    func pipelineQueueDepths() async throws {
-        try await withBlogSite(BlogSiteConfiguration(pages: 8, latency: .milliseconds(50))) { site in
-            try await withFetcher { fetcher in
-                let progress = CrawlProgress(total: 8)
-                let crawler = Crawler(
-                    engine: .pipeline, processor: PageProcessor(fetcher: fetcher, extraction: .pageSummary),
-                    options: CrawlEngineOptions(concurrency: 2, parsers: 1, queueCapacity: 3))
-                let sink = QueueWatchingSink(progress: progress)
-                _ = try await crawler.run(Support.listPages(site, 8).map { PageTask(url: $0) }, sink: sink, progress: progress)
-                let seen = sink.queuesSeen
-                #expect(seen.count == 8)
-                #expect(seen.allSatisfy { $0.map(\.name) == ["urls", "pages"] && $0.allSatisfy { $0.capacity == 3 && $0.count <= 3 } })
-                #expect(progress.snapshot().queues.isEmpty)
-                #expect(progress.snapshot().done == 8)
-            }
-        }
-    }
-}
-
-/// Reads the progress's queue depths each time a page is delivered.
-private final class QueueWatchingSink: PageOutcomeSink, @unchecked Sendable {
-    private let progress: CrawlProgress
-    private let lock = NSLock()
-    private var seen: [[CrawlProgress.QueueDepth]] = []
-
-    init(progress: CrawlProgress) {
-        self.progress = progress
-    }
-
-    var queuesSeen: [[CrawlProgress.QueueDepth]] { lock.withLock { seen } }
-
-    func accept(_ outcome: PageOutcome) {
-        let queues = progress.snapshot().queues
-        lock.withLock { seen.append(queues) }
     }
 }

@@ -33,29 +33,65 @@ struct LinkRecord: Hashable, CustomStringConvertible {
     var description: String { "\(page) → \(href ?? "nil") \"\(text)\"" }
 }
 
+/// What a list crawl in the engine tests gave: the run's summary, the records, and what
+/// happened to the URLs that were retried or given up on.
+struct ListCrawl: Sendable {
+    var summary: FrontierCrawlSummary
+    var records: [CrawlRecord]
+    /// Each URL given up on, with the reason the crawl gave.
+    var failures: [String: String]
+    /// The URLs the crawl said it would try again.
+    var retried: Set<String>
+}
+
+/// Collects a crawl's events (they come from the pages' tasks, several at once).
+final class CrawlEventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var records: [CrawlRecord] = []
+    private var failures: [String: String] = [:]
+    private var retried: Set<String> = []
+
+    func record(_ event: FrontierCrawlEvent) {
+        lock.withLock {
+            switch event {
+            case .done(_, let pageRecords, _, _): records += pageRecords
+            case .failed(let url, let reason): failures[url.string] = reason
+            case .retrying(let url, _, _): retried.insert(url.string)
+            case .attempt, .note: break
+            }
+        }
+    }
+
+    func crawl(_ summary: FrontierCrawlSummary) -> ListCrawl {
+        lock.withLock { ListCrawl(summary: summary, records: records, failures: failures, retried: retried) }
+    }
+}
+
 /// What the engine tests share: running a crawl against a site, and the selector of the course.
 enum EngineTestSupport {
     static let postTitles = try! CSSSelector("a.post-item-title")
 
-    /// Crawls `urls` with `engine` and a fetcher of `fetch`'s configuration, collecting outcomes.
+    /// Crawls `urls` as a list crawl does (an in-memory frontier, no links followed) with
+    /// `engine`, up to `concurrency` pages at once on any host, robots.txt not asked for, and
+    /// `retries` retries of a transient failure.
     static func crawl(
         _ urls: [URL],
         engine: CrawlEngineKind,
         concurrency: Int = 4,
         extraction: RecordExtraction = .selection(postTitles),
-        fetch: FetchConfiguration = FetchConfiguration()
-    ) async throws -> (summary: CrawlSummary, sink: CollectingOutcomeSink) {
-        try await withFetcher(fetch) { fetcher in
-            let sink = CollectingOutcomeSink()
-            let crawler = Crawler(
-                engine: engine,
-                processor: PageProcessor(fetcher: fetcher, extraction: extraction),
-                options: CrawlEngineOptions(concurrency: concurrency, parsers: 2))
-            let summary = try await crawler.run(urls.map { PageTask(url: $0) }, sink: sink)
-            return (summary, sink)
+        fetch: FetchConfiguration = FetchConfiguration(),
+        retries: Int = 0
+    ) async throws -> ListCrawl {
+        let options = FrontierCrawlOptions(
+            engine: engine, concurrency: concurrency, perHost: concurrency, obeyRobots: false,
+            retryPolicy: RetryPolicy(maxRetries: retries, baseDelay: .milliseconds(10)), extraction: extraction)
+        let seeds = try urls.map { FrontierEntry(try CanonicalURL($0)) }
+        let events = CrawlEventLog()
+        let summary = try await withFetcher(options.fetchConfiguration(fetch)) { fetcher in
+            try await FrontierCrawl(frontier: MemoryFrontier(), fetcher: fetcher, options: options).run(seeds: seeds, observer: events.record)
         }
+        return events.crawl(summary)
     }
-
     /// The list pages `1...count` of `site`.
     static func listPages(_ site: BlogSite, _ count: Int) -> [URL] {
         (1...count).map(site.listPageURL)
@@ -73,25 +109,26 @@ enum EngineTestSupport {
     }
 }
 
-/// A sink that fails on the `failAt`-th outcome, to check that engines stop on sink errors.
-final class FailingOutcomeSink: PageOutcomeSink, @unchecked Sendable {
+/// A record output that fails on the `failAt`-th write, to check that a crawl stops on output errors.
+final class FailingRecordSink: RecordSink, @unchecked Sendable {
     struct DiskFull: Error {}
 
     private let lock = NSLock()
     private let failAt: Int
-    private var accepted = 0
+    private var written = 0
 
     init(failAt: Int) {
         self.failAt = failAt
     }
 
-    var acceptedCount: Int { lock.withLock { accepted } }
+    var writeCount: Int { lock.withLock { written } }
 
-    func accept(_ outcome: PageOutcome) throws {
+    func write(_ records: [CrawlRecord]) throws {
         try lock.withLock {
-            accepted += 1
-            if accepted == failAt { throw DiskFull() }
+            written += 1
+            if written == failAt { throw DiskFull() }
         }
     }
-}
 
+    func finish() throws {}
+}

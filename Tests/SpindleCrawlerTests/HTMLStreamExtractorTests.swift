@@ -86,7 +86,7 @@ private let streamableSelectors = [
     "a[href$=é]", "div\u{A0}a", "[title=X i]",
 ]
 
-/// The tree's answer: what ``PageProcessor`` made of a selection before there was a stream.
+/// The tree's answer: what the page pipeline made of a selection before there was a stream.
 private func domMatches(_ html: String, _ selector: CSSSelector) throws -> [HTMLStreamMatch] {
     let document = HTMLDocument(html: html, url: pageURL)
     return try document.select(selector).map { HTMLStreamMatch(href: $0.absoluteURL(for: "href"), text: $0.trimmedText) }
@@ -220,8 +220,8 @@ struct HTMLStreamExtractorTests {
     }
 }
 
-@Suite("PageProcessor records, streamed or from the tree")
-struct PageProcessorStreamTests {
+@Suite("PageExtractor records, streamed or from the tree")
+struct PageExtractorStreamTests {
     private func page(_ html: String, contentType: String = "text/html; charset=utf-8") -> FetchedPage {
         FetchedPage(requestedURL: pageURL, url: pageURL, status: 200, headers: ["Content-Type": contentType], body: Array(html.utf8))
     }
@@ -236,7 +236,7 @@ struct PageProcessorStreamTests {
     func selection(source: String) throws {
         let selector = try CSSSelector(source)
         let html = "<base href=/b/><ul><li><a class=c href=1> one </a><li><a href=2>two</a><a class=c href=3>three</a></ul>"
-        let records = PageProcessor.records(from: page(html), pageURL: pageURL.absoluteString, extraction: .selection(selector))
+        let records = PageExtractor(extraction: .selection(selector)).extract(page(html), pageURL: pageURL.absoluteString).records
         #expect(!records.isEmpty)
         #expect(records == (try treeRecords(html, selector)))
     }
@@ -244,11 +244,11 @@ struct PageProcessorStreamTests {
     @Test("a page summary's title is the document's; a body that is not HTML has none")
     func pageSummary() throws {
         let html = "<head><title>\n  A   title &amp; more </title></head><body><title>second</title></body>"
-        let records = PageProcessor.records(from: page(html), pageURL: "p", extraction: .pageSummary)
+        let records = PageExtractor(extraction: .pageSummary).extract(page(html), pageURL: "p").records
         #expect(records == [.page(page: "p", status: 200, bytes: html.utf8.count, title: "A title & more")])
-        let json = PageProcessor.records(from: page("<title>x</title>", contentType: "application/json"), pageURL: "p", extraction: .pageSummary)
+        let json = PageExtractor(extraction: .pageSummary).extract(page("<title>x</title>", contentType: "application/json"), pageURL: "p").records
         #expect(json == [.page(page: "p", status: 200, bytes: 16, title: nil)])
-        let untitled = PageProcessor.records(from: page("<p>no title</p>"), pageURL: "p", extraction: .pageSummary)
+        let untitled = PageExtractor(extraction: .pageSummary).extract(page("<p>no title</p>"), pageURL: "p").records
         #expect(untitled == [.page(page: "p", status: 200, bytes: 15, title: nil)])
     }
 }

@@ -165,8 +165,9 @@ struct CrawlBench: AsyncParsableCommand {
     private func crawlInProcess(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (CrawlSummary, Set<SiteLink>) {
         let records = MemoryRecordSink()
         let result = try await CrawlSession(quiet: true, showsProgress: false, records: records).run(
-            urls.map { PageTask(url: $0) }, engine: engine, options: CrawlEngineOptions(concurrency: concurrency),
-            extraction: .selection(try CSSSelector("a.post-item-title")))
+            urls.map { PageTask(url: $0) },
+            options: FrontierCrawlOptions(
+                engine: engine, concurrency: concurrency, perHost: concurrency, extraction: .selection(try CSSSelector("a.post-item-title"))))
         return (result.summary, Set(records.records.compactMap(SiteLink.init)))
     }
 

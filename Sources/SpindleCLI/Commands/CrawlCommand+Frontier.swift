@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import SpindleCrawler
 
-/// `spindle crawl` with a frontier: `--state`, link following, politeness, retries, resume,
-/// `--export` and `--status`.
+/// `spindle crawl` through its frontier: a list crawl's in memory, or `--state`, link following,
+/// politeness, retries, resume, `--export` and `--status`.
 extension CrawlCommand {
     func validateFrontierCrawl() throws {
         guard frontierArguments.isFrontierCrawl else { return }
@@ -56,15 +56,18 @@ extension CrawlCommand {
         return result
     }
 
-    /// The crawl's options; links may lead to the --allow-host hosts, by default the seeds'.
+    /// The crawl's options; links may lead to the --allow-host hosts, by default the seeds'. A
+    /// list crawl (none of the frontier options) allows any host (only redirects are checked)
+    /// and up to --concurrency requests to one host.
     private func frontierOptions(seeds: [FrontierEntry]) throws -> FrontierCrawlOptions {
         let arguments = frontierArguments
-        let allowed = arguments.allowHosts.isEmpty ? Set(seeds.map(\.url.authority)) : Set(arguments.allowHosts)
+        let isList = !arguments.isFrontierCrawl
+        let allowed = !arguments.allowHosts.isEmpty ? Set(arguments.allowHosts) : isList ? [] : Set(seeds.map(\.url.authority))
         return FrontierCrawlOptions(
             engine: engine,
             concurrency: concurrency,
             parsers: parsers,
-            perHost: arguments.perHost ?? 4,
+            perHost: arguments.perHost ?? (isList ? concurrency : 4),
             delay: arguments.delay?.duration ?? .zero,
             obeyRobots: !arguments.ignoreRobots,
             retryPolicy: RetryPolicy(maxRetries: arguments.retries ?? 2),

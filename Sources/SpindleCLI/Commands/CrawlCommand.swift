@@ -29,6 +29,12 @@ struct CrawlCommand: AsyncParsableCommand {
             JSON object on standard output after the records, or on standard error when the \
             records go to standard output (so standard output stays pure JSON Lines).
 
+            Every crawl runs through one frontier. Without the options below, a list crawl: \
+            the URLs given, each crawled once (a URL listed twice, the same after \
+            canonicalisation, is crawled once), no links followed, in memory, up to \
+            --concurrency requests to one host, robots.txt obeyed, failures retried twice; \
+            a record's page is the URL listed, also after a redirect (to any host).
+
             Frontier crawl: --state FILE keeps every URL (pending, leased, done, failed, with \
             depth, attempts and last error) and every record in an SQLite file as it goes; run \
             the same command again after Ctrl-C, SIGTERM or even SIGKILL and it resumes: done \
@@ -98,7 +104,7 @@ struct CrawlCommand: AsyncParsableCommand {
 
     func validate() throws {
         do {
-            try engineOptions.validate()
+            try FrontierCrawlOptions(engine: engine, concurrency: concurrency, parsers: parsers).validate()
             _ = try extraction()
             _ = try RecordFormat(path: output)
             if !onlyReadsState { _ = try pageTasks() }
@@ -113,11 +119,7 @@ struct CrawlCommand: AsyncParsableCommand {
         let session = CrawlSession(output: output, quiet: quiet, trapsSignals: true)
         let result: CrawlSession.Result?
         do {
-            if frontierArguments.isFrontierCrawl {
-                result = try await runFrontierCrawl(session)
-            } else {
-                result = try await session.run(try pageTasks(), engine: engine, options: engineOptions, extraction: try extraction(), fetch: fetchConfiguration)
-            }
+            result = try await runFrontierCrawl(session)
         } catch let error as CrawlInputError {
             // Thrown from run(), a ValidationError would print the root command's usage.
             FileHandle.standardError.write(Data("Error: \(error)\nUsage: spindle \(Self.usageString())\n".utf8))
@@ -131,10 +133,6 @@ struct CrawlCommand: AsyncParsableCommand {
             (output == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(line)
         }
         if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
-    }
-
-    private var engineOptions: CrawlEngineOptions {
-        CrawlEngineOptions(concurrency: concurrency, parsers: parsers)
     }
 
     /// The read and connect timeouts never longer than the whole fetch's (the crawl's options

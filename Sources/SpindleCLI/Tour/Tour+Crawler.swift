@@ -99,8 +99,9 @@ extension TourSections {
     private static func crawl(_ urls: [URL], engine: CrawlEngineKind, concurrency: Int) async throws -> (Set<SiteLink>, CrawlSummary) {
         let records = MemoryRecordSink()
         let result = try await CrawlSession(quiet: true, showsProgress: false, records: records).run(
-            urls.map { PageTask(url: $0) }, engine: engine, options: CrawlEngineOptions(concurrency: concurrency),
-            extraction: .selection(try CSSSelector("a.post-item-title")))
+            urls.map { PageTask(url: $0) },
+            options: FrontierCrawlOptions(
+                engine: engine, concurrency: concurrency, perHost: concurrency, extraction: .selection(try CSSSelector("a.post-item-title"))))
         return (Set(records.records.compactMap(SiteLink.init)), result.summary)
     }
 }

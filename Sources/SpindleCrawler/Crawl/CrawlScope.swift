@@ -20,6 +20,18 @@ public struct CrawlScope: Sendable {
     private let includeExpressions: [CrawlPattern]
     private let excludeExpressions: [CrawlPattern]
 
+    /// Every `http`/`https` URL on any host, canonicalised without sorting queries.
+    public static let unrestricted = CrawlScope(unrestrictedHosts: ())
+
+    private init(unrestrictedHosts: Void) {
+        allowedHosts = []
+        include = []
+        exclude = []
+        sortQuery = false
+        includeExpressions = []
+        excludeExpressions = []
+    }
+
     /// A scope.
     ///
     /// - Throws: ``CrawlInputError`` naming the first pattern that is not a valid regular

@@ -37,7 +37,7 @@ public struct FrontierCrawl: Sendable {
     }
 
     /// Adds `seeds` (known ones are skipped, so a resumed crawl may pass them again) and crawls
-    /// until the frontier is finished or `stop` is raised.
+    /// until the frontier is finished, `stop` is raised or the task is cancelled (an immediate stop).
     ///
     /// - Parameters:
     ///   - seeds: Where to start; may be empty to resume what the frontier holds.
@@ -69,7 +69,13 @@ public struct FrontierCrawl: Sendable {
         }
         let ending: FrontierCrawlSummary.Ending
         do {
-            ending = try await drive(work: work, options: options, wakeup: wakeup, stop: stop)
+            // Cancelling the task that runs the crawl is an immediate stop: the pages in flight
+            // are cancelled and no other page starts.
+            ending = try await withTaskCancellationHandler {
+                try await drive(work: work, options: options, wakeup: wakeup, stop: stop)
+            } onCancel: {
+                stop.requestImmediateStop()
+            }
         } catch {
             await executor.shutdown()
             throw error

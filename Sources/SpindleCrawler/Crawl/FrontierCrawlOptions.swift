@@ -32,7 +32,13 @@ public struct FrontierCrawlOptions: Sendable {
     /// cancelled (their URLs stay resumable).
     public var stopGracePeriod: Duration
 
-    /// Options; the defaults are those of `spindle crawl`.
+    /// The largest `concurrency` accepted: every page in flight may hold a thread and a body.
+    public static let maximumConcurrency = 1_000
+    /// The most parser threads accepted.
+    public static let maximumParsers = 64
+
+    /// Options; the defaults are those of `spindle crawl`. Without `follow`, the default scope
+    /// admits every host: only redirects are checked against it.
     public init(
         engine: CrawlEngineKind = .async,
         concurrency: Int = 16,
@@ -43,7 +49,7 @@ public struct FrontierCrawlOptions: Sendable {
         retryPolicy: RetryPolicy = RetryPolicy(),
         extraction: RecordExtraction = .pageSummary,
         follow: CSSSelector? = nil,
-        scope: CrawlScope,
+        scope: CrawlScope = .unrestricted,
         maxRedirects: Int = 5,
         stopGracePeriod: Duration = .seconds(5)
     ) {
@@ -65,7 +71,12 @@ public struct FrontierCrawlOptions: Sendable {
     ///
     /// - Throws: ``CrawlInputError``.
     public func validate() throws(CrawlInputError) {
-        try CrawlEngineOptions(concurrency: concurrency, parsers: parsers).validate()
+        guard (1...Self.maximumConcurrency).contains(concurrency) else {
+            throw CrawlInputError("concurrency must be between 1 and \(Self.maximumConcurrency), got \(concurrency)")
+        }
+        guard (1...Self.maximumParsers).contains(parsers) else {
+            throw CrawlInputError("parsers must be between 1 and \(Self.maximumParsers), got \(parsers)")
+        }
         if perHost < 1 { throw CrawlInputError("perHost must be at least 1, got \(perHost)") }
         if delay < .zero { throw CrawlInputError("delay must not be negative, got \(delay)") }
         if maxRedirects < 0 { throw CrawlInputError("maxRedirects must not be negative, got \(maxRedirects)") }

@@ -32,60 +32,6 @@ public enum CrawlEngineKind: String, CaseIterable, Sendable {
     }
 }
 
-/// How an engine may use the machine: the same bound for every engine, so they compare fairly.
-public struct CrawlEngineOptions: Sendable, Equatable {
-    /// The most pages fetched at once: threads at once for ``CrawlEngineKind/threads``, pool size
-    /// for ``CrawlEngineKind/pool``, fetcher threads for ``CrawlEngineKind/pipeline``, permits
-    /// for ``CrawlEngineKind/async``. ``CrawlEngineKind/sequential`` ignores it.
-    public var concurrency: Int
-    /// Parser threads of the ``CrawlEngineKind/pipeline`` engine.
-    public var parsers: Int
-    /// Capacity of each of the pipeline's queues; nil for twice `concurrency`.
-    public var queueCapacity: Int?
-
-    /// The largest `concurrency` accepted: every page in flight may hold a thread and a body.
-    public static let maximumConcurrency = 1_000
-    /// The most parser threads accepted.
-    public static let maximumParsers = 64
-
-    /// Options; 16 pages at once and 2 parsers by default.
-    public init(concurrency: Int = 16, parsers: Int = 2, queueCapacity: Int? = nil) {
-        self.concurrency = concurrency
-        self.parsers = parsers
-        self.queueCapacity = queueCapacity
-    }
-
-    /// The pipeline's queue capacity in effect.
-    public var effectiveQueueCapacity: Int { queueCapacity ?? max(2, 2 * concurrency) }
-
-    /// `base` with enough connections per host that no page waits inside the fetcher for one
-    /// (at least ``concurrency``).
-    public func fetchConfiguration(_ base: FetchConfiguration = .init()) -> FetchConfiguration {
-        var configuration = base
-        configuration.maxConnectionsPerHost = max(configuration.maxConnectionsPerHost, concurrency)
-        return configuration
-    }
-
-    /// How many pages the pool engine fetches per `map` window: enough to keep every thread
-    /// busy, few enough that the window's bodies bound its memory.
-    var poolWindow: Int { max(64, 4 * concurrency) }
-
-    /// Checks every field and names the first one out of range.
-    ///
-    /// - Throws: ``CrawlInputError`` naming the option and the valid range.
-    public func validate() throws(CrawlInputError) {
-        guard (1...Self.maximumConcurrency).contains(concurrency) else {
-            throw CrawlInputError("concurrency must be between 1 and \(Self.maximumConcurrency), got \(concurrency)")
-        }
-        guard (1...Self.maximumParsers).contains(parsers) else {
-            throw CrawlInputError("parsers must be between 1 and \(Self.maximumParsers), got \(parsers)")
-        }
-        if let queueCapacity, queueCapacity < 1 {
-            throw CrawlInputError("queueCapacity must be at least 1, got \(queueCapacity)")
-        }
-    }
-}
-
 /// Input a crawl cannot start with (a bad URL, an option out of range, an unusable output);
 /// the description says what and why.
 public struct CrawlInputError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -89,22 +89,7 @@ public final class CrawlProgress: @unchecked Sendable {
         return result
     }
 
-    /// Counts one finished page.
-    func record(_ outcome: PageOutcome) {
-        lock.withLock {
-            counters.done += 1
-            switch outcome.result {
-            case .success(let page):
-                counters.records += page.records.count
-                counters.bytes += page.bytes
-            case .failure:
-                counters.failed += 1
-            }
-        }
-    }
-
-    /// Counts one page of a frontier crawl, which has no ``PageOutcome``: done (with its
-    /// records and body size) or failed.
+    /// Counts one page: done (with its records and body size) or failed.
     public func recordPage(failed: Bool, records: Int = 0, bytes: Int = 0) {
         lock.withLock {
             counters.done += 1

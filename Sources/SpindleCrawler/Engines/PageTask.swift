@@ -1,9 +1,7 @@
 import Foundation
 
-/// One page for a crawl engine: where it is and how far from a seed it was found.
-///
-/// Engines take pages as tasks and give back one ``PageOutcome`` per task, so a frontier can
-/// hand out tasks and be told how each ended.
+/// One page to crawl: where it is and how far from a seed it was found. A list crawl
+/// (``CrawlSession/run(_:options:fetch:)``) takes its pages as tasks.
 public struct PageTask: Hashable, Sendable, CustomStringConvertible {
     /// The page to fetch.
     public var url: URL
@@ -18,26 +16,6 @@ public struct PageTask: Hashable, Sendable, CustomStringConvertible {
 
     /// The URL as text.
     public var description: String { url.absoluteString }
-}
-
-/// A page that was fetched and whose records were extracted.
-public struct CrawledPage: Sendable {
-    /// The URL the body came from, after redirects.
-    public var finalURL: URL
-    /// The HTTP status (2xx: other statuses are failures).
-    public var status: Int
-    /// The size of the body in bytes.
-    public var bytes: Int
-    /// What the page yielded: one record per selected element, or one record for the page.
-    public var records: [CrawlRecord]
-
-    /// A crawled page (engines make these; public for tests and other engines).
-    public init(finalURL: URL, status: Int, bytes: Int, records: [CrawlRecord]) {
-        self.finalURL = finalURL
-        self.status = status
-        self.bytes = bytes
-        self.records = records
-    }
 }
 
 /// Why a page yielded nothing: the fetch failed, or the server answered with an error status.
@@ -99,42 +77,6 @@ public struct PageFailure: Error, Sendable, CustomStringConvertible {
 
     /// `url: reason`.
     public var description: String { "\(url): \(reason)" }
-}
-
-/// How crawling one page ended, and how long it took from the start of its fetch to the end of
-/// its extraction.
-public struct PageOutcome: Sendable {
-    /// The task this outcome answers.
-    public var task: PageTask
-    /// The page and its records, or why there are none.
-    public var result: Result<CrawledPage, PageFailure>
-    /// Fetching plus parsing (time spent waiting in an engine's queues is not counted).
-    public var elapsed: Duration
-
-    /// An outcome for `task`.
-    public init(task: PageTask, result: Result<CrawledPage, PageFailure>, elapsed: Duration) {
-        self.task = task
-        self.result = result
-        self.elapsed = elapsed
-    }
-
-    /// The records extracted; empty for a failure.
-    public var records: [CrawlRecord] {
-        if case .success(let page) = result { return page.records }
-        return []
-    }
-
-    /// The failure, or nil when the page was crawled.
-    public var failure: PageFailure? {
-        if case .failure(let failure) = result { return failure }
-        return nil
-    }
-
-    /// The page, or nil when it failed.
-    public var page: CrawledPage? {
-        if case .success(let page) = result { return page }
-        return nil
-    }
 }
 
 /// Reason phrases for the statuses a crawl meets most; others print as the bare number.

@@ -104,27 +104,3 @@ public final class MemoryRecordSink: RecordSink, @unchecked Sendable {
     public var isFinished: Bool { lock.withLock { finished } }
 }
 
-/// Sends the records of every crawled page to a ``RecordSink`` and every failure to a handler
-/// (the CLI prints one line per failed URL).
-public final class RecordOutcomeSink: PageOutcomeSink, Sendable {
-    private let records: any RecordSink
-    private let onFailure: @Sendable (PageFailure) -> Void
-
-    /// A sink writing records to `records` and telling `onFailure` about each failed page.
-    public init(records: any RecordSink, onFailure: @escaping @Sendable (PageFailure) -> Void) {
-        self.records = records
-        self.onFailure = onFailure
-    }
-
-    /// Writes the outcome's records, or reports its failure.
-    public func accept(_ outcome: PageOutcome) throws {
-        switch outcome.result {
-        case .success(let page):
-            if !page.records.isEmpty {
-                try records.write(page.records)
-            }
-        case .failure(let failure):
-            onFailure(failure)
-        }
-    }
-}

@@ -12,9 +12,9 @@ import Spindle
 /// print(result.summary.text)
 /// ```
 ///
-/// A list crawl (``run(_:engine:options:extraction:fetch:)``) runs the pages once each with one
-/// of the engines; a frontier crawl (``run(frontier:seeds:options:fetch:)``) follows links,
-/// is polite, retries, and resumes from its frontier, with any engine.
+/// Every crawl is a frontier crawl (``run(frontier:seeds:options:fetch:)``: it follows links,
+/// is polite, retries, and resumes from its frontier, with any engine); a list crawl
+/// (``run(_:options:fetch:)``) is one of an in-memory frontier that follows nothing.
 public struct CrawlSession: Sendable {
     /// Where records go: a `.jsonl` or `.csv` path, or `-` for standard output.
     public var output: String
@@ -73,41 +73,27 @@ public struct CrawlSession: Sendable {
         }
     }
 
-    /// Crawls `tasks` once each with `engine`, writing their records to ``output``.
+    /// A list crawl: crawls `tasks` once each, writing their records to ``output``. It is a
+    /// frontier crawl (``run(frontier:seeds:options:fetch:)``) of a ``MemoryFrontier`` seeded
+    /// with the list, following no links (`options.follow` is ignored): politeness, robots.txt
+    /// and retries apply as `options` say. A URL listed twice (the same after
+    /// canonicalisation) is crawled once; a page's records name the URL listed, also after a
+    /// redirect.
     ///
-    /// - Throws: ``CrawlInputError`` for options out of range or an output that cannot be
-    ///   opened; what the output throws while writing.
-    public func run(
-        _ tasks: [PageTask], engine: CrawlEngineKind, options: CrawlEngineOptions, extraction: RecordExtraction,
-        fetch: FetchConfiguration = .init()
-    ) async throws -> Result {
-        try options.validate()
-        let records = try openRecords(extraction.shape)
-        let progress = CrawlProgress(total: tasks.count)
-        let progressLine = ProgressLine(progress: progress, enabled: showsProgress)
-        let logger = logger
-        let sink = RecordOutcomeSink(records: records) { failure in
-            progressLine.withLineCleared { logger.warning("failed \(failure.url): \(failure.reason)") }
-        }
-        logger.debug("crawling \(tasks.count) pages with the \(engine.rawValue) engine, concurrency \(options.concurrency)")
-        progressLine.start()
-        let summary: CrawlSummary
-        do {
-            summary = try await withFetcher(options.fetchConfiguration(fetch)) { fetcher in
-                let crawler = Crawler(engine: engine, processor: PageProcessor(fetcher: fetcher, extraction: extraction), options: options)
-                return try await crawler.run(tasks, sink: sink, progress: progress)
+    /// - Throws: ``CrawlInputError`` for options out of range, a URL that cannot be crawled or
+    ///   an output that cannot be opened; what the output throws while writing.
+    public func run(_ tasks: [PageTask], options: FrontierCrawlOptions, fetch: FetchConfiguration = .init()) async throws -> Result {
+        var options = options
+        options.follow = nil
+        let seeds = try tasks.map { task throws(CrawlInputError) in
+            do {
+                return FrontierEntry(try CanonicalURL(task.url, sortQuery: options.scope.sortQuery))
+            } catch {
+                throw CrawlInputError("\(task.url.absoluteString): \(error)")
             }
-        } catch {
-            progressLine.stop()
-            try? records.finish()
-            throw error
         }
-        progressLine.stop()
-        try records.finish()
-        if !quiet {
-            FileHandle.standardError.write(Data("crawled \(summary.text)\n".utf8))
-        }
-        return Result(summary: summary)
+        let frontier = MemoryFrontier()
+        return try await run(frontier: frontier, seeds: seeds, options: options, fetch: fetch)
     }
 
     /// Writes every record `frontier` holds to `path` as JSON Lines, in the order stored;
