@@ -11,12 +11,13 @@ struct FutureWaitingTests {
         done.complete(.success(0))
         let slow = Future<Int>()
         let fast = Future<Int>()
-        // One thread completes them in this order; the iteration may block or find them done.
+        let sequence = asCompleted([slow, done, fast, done], timeout: .seconds(5))
+        // Only after the sequence exists (else all three are "already done", in input order):
+        // one thread completes them in this order; the iteration may block or find them done.
         Thread.detachNewThread {
             fast.complete(.success(1))
             slow.complete(.success(2))
         }
-        let sequence = asCompleted([slow, done, fast, done], timeout: .seconds(5))
         var order: [Int] = []
         while let future = try sequence.next() { order.append(try future.result()) }
         #expect(order == [0, 1, 2])

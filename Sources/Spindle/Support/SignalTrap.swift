@@ -42,9 +42,12 @@ public final class SignalTrap: @unchecked Sendable {
         }
         self.sources = sources
         for (source, number) in zip(sources, signals) {
-            source.setEventHandler { [first] in
+            source.setEventHandler { [first, source] in
                 _ = first.number.compareExchange(expected: 0, desired: number, ordering: .relaxed)
-                handler(number)
+                // Signals that arrive before the handler runs are coalesced into one event;
+                // `data` counts them, and each still calls the handler (a quick second Ctrl-C).
+                let count = max(1, Int(clamping: source.data))
+                for _ in 0..<count { handler(number) }
             }
             source.resume()
         }
@@ -63,7 +66,10 @@ public final class SignalTrap: @unchecked Sendable {
 
     /// Stops handling the signals and restores their default action.
     public func cancel() {
-        for source in sources { source.cancel() }
+        for source in sources {
+            source.cancel()
+            source.setEventHandler(handler: nil)  // the handler holds its source
+        }
         for number in signals { signal(number, SIG_DFL) }
     }
 }
