@@ -28,7 +28,8 @@ struct BlogSiteLimitsTests {
     func connectionCap() async throws {
         try await withBlogSite(BlogSiteConfiguration(maxConnections: 1)) { site in
             let held = try await EchoTestClient.connect(port: site.baseURL.port!)
-            try await held.executeThenClose { _, _ in
+            try await held.executeThenClose { inbound, outbound in
+                try await expectAdmitted(inbound, outbound, path: "/robots.txt")
                 let refused = try await RawHTTPConnection.open(port: site.baseURL.port!)
                 let reply = try await refused.send("", thenReadUntilClosedWithin: 20)
                 let response = try #require(RawHTTPResponse(reply))

@@ -98,3 +98,16 @@ final class CapturedLog: Sendable {
         }
     }
 }
+
+/// Sends a keep-alive `GET path` on an open connection and waits for the first bytes of the
+/// answer: the server has admitted the connection then. A connection cap counts a connection
+/// when its channel is set up on its own event loop, so a test that holds connections to fill
+/// the cap waits for this before it opens the one the cap must refuse.
+func expectAdmitted(
+    _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, path: String
+) async throws {
+    try await outbound.write(ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+    var answer = inbound.makeAsyncIterator()
+    let first = try await answer.next()
+    #expect(first.map { String(buffer: $0).hasPrefix("HTTP/1.1 200") } == true, "the held connection was admitted")
+}

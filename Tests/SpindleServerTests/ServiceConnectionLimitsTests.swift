@@ -64,8 +64,10 @@ struct ServiceConnectionLimitsTests {
             // Two connections hold the cap (closed by `executeThenClose` however the test ends).
             let first = try await EchoTestClient.connect(port: service.port)
             let second = try await EchoTestClient.connect(port: service.port)
-            try await first.executeThenClose { _, _ in
-                try await second.executeThenClose { _, _ in
+            try await first.executeThenClose { firstInbound, firstOutbound in
+                try await expectAdmitted(firstInbound, firstOutbound, path: "/health")
+                try await second.executeThenClose { secondInbound, secondOutbound in
+                    try await expectAdmitted(secondInbound, secondOutbound, path: "/health")
                     for _ in 0..<3 {
                         let refused = try await RawHTTPConnection.open(port: service.port)
                         let reply = try await refused.send("", thenReadUntilClosedWithin: 20)
