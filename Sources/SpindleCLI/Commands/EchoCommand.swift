@@ -122,11 +122,6 @@ struct EchoLoadCommand: AsyncParsableCommand {
 }
 
 extension EchoLoadReport {
-    /// The seconds the load ran, measured.
-    var elapsedSeconds: Double {
-        elapsed.seconds
-    }
-
     /// Latency at a percentile in milliseconds.
     func latencyMilliseconds(_ percentile: Double) -> Double {
         latencyMicroseconds(atPercentile: percentile) / 1000
@@ -135,7 +130,7 @@ extension EchoLoadReport {
     /// Lines for people.
     func summaryText(host: String, port: Int) -> String {
         """
-        \(connected) of \(connections) connections to \(host):\(port) for \(String(format: "%.2f", elapsedSeconds)) s
+        \(connected) of \(connections) connections to \(host):\(port) for \(String(format: "%.2f", elapsed.seconds)) s
         round trips: \(roundTrips) (\(String(format: "%.0f", roundTripsPerSecond))/s)
         latency: p50 \(String(format: "%.3f", latencyMilliseconds(50))) ms, p99 \(String(format: "%.3f", latencyMilliseconds(99))) ms, \
         p99.9 \(String(format: "%.3f", latencyMilliseconds(99.9))) ms
@@ -146,7 +141,7 @@ extension EchoLoadReport {
     /// One JSON object for machines: `{"connections": …, "connected": …, "duration_s": …, …, "errors": …}`.
     func jsonText() throws -> String {
         try PythonJSONEncoder().encode(JSONSummary(
-            connections: connections, connected: connected, durationSeconds: ReportNumber(elapsedSeconds), roundTrips: roundTrips,
+            connections: connections, connected: connected, durationSeconds: ReportNumber(elapsed.seconds), roundTrips: roundTrips,
             roundTripsPerSecond: ReportNumber(roundTripsPerSecond),
             p50Microseconds: ReportNumber(latencyMicroseconds(atPercentile: 50)),
             p99Microseconds: ReportNumber(latencyMicroseconds(atPercentile: 99)),

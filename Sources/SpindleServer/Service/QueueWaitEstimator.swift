@@ -33,7 +33,7 @@ struct QueueWaitEstimator: Sendable {
         inFlight = max(0, inFlight - 1)
         guard ran else { return }
         if saturatedSinceLast, let last = lastCompletion {
-            let interval = Self.seconds(now - last)
+            let interval = (now - last).seconds
             secondsPerCompletion = secondsPerCompletion.map { $0 + Self.smoothing * (interval - $0) } ?? interval
         }
         lastCompletion = now
@@ -52,9 +52,5 @@ struct QueueWaitEstimator: Sendable {
     /// (a zero budget never refuses).
     func shouldShed(budget: Duration) -> Bool {
         budget > .zero && expectedWait > budget
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        duration.seconds
     }
 }
